@@ -1,0 +1,61 @@
+# 언어모델 코스북 — the two commands of the README:
+#   make book   builds the static book into _build/html
+#   make test   runs the unit tests and nbval over every notebook
+# Each sets up .venv on first use (requirements.txt + lmlib in editable mode).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Offline machines (CI) read NSMC from a local folder; in Colab lmlib downloads it.
+ifeq ($(LMLIB_NSMC_DIR),)
+ifneq ($(wildcard ../shared/data/nsmc/ratings_train.txt),)
+export LMLIB_NSMC_DIR := $(abspath ../shared/data/nsmc)
+endif
+endif
+export PYTHONHASHSEED := 0
+export MPLBACKEND := module://matplotlib_inline.backend_inline
+
+.PHONY: book test unit nbval notebooks setup-cell lock clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	# Build matplotlib's font cache now, not inside the first notebook cell.
+	MPLBACKEND=Agg $(BIN)/python -c "import matplotlib.pyplot, lmlib.viz"
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
+		--nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests -q
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest notebooks --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg
+
+# Authors: re-execute every notebook in place (outputs are committed), then `make test`.
+notebooks: $(STAMP)
+	$(BIN)/python scripts/setup_cell.py --write
+	$(BIN)/python scripts/execute_notebooks.py notebooks/*.ipynb
+
+setup-cell: $(STAMP)
+	$(BIN)/python scripts/setup_cell.py --write
+
+# Maintainers: re-resolve requirements.in into the exact pins of requirements.txt.
+lock:
+	rm -rf /tmp/lmcb-lock && $(PYTHON) -m venv /tmp/lmcb-lock
+	/tmp/lmcb-lock/bin/pip install -q --upgrade pip
+	/tmp/lmcb-lock/bin/pip install -q -r requirements.in
+	( echo "# Exact lock of requirements.in (make lock). Python 3.11, CPU."; \
+	  /tmp/lmcb-lock/bin/pip freeze | sed 's/+cpu$$//' ) > requirements.txt
+
+clean:
+	rm -rf _build

@@ -1,0 +1,186 @@
+"""Checkers for the chapters' exercises (연습문제).
+
+Each checker recomputes the expected answer from the course corpus with lmlib (no
+answer is typed in here) and returns a Result that says what is right or, for the
+usual mistakes, what went wrong. In a notebook the Result prints itself.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Sequence
+
+from .text import BOS, EOS
+
+
+@dataclass(frozen=True)
+class Result:
+    """Outcome of one check: ok, and a message in Korean for the student."""
+
+    ok: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __repr__(self) -> str:
+        return ("✅ 정답입니다. " if self.ok else "❌ 다시 해 보세요. ") + self.message
+
+
+def _close(a: float, b: float, rel: float = 1e-9) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-15)
+
+
+def _number(answer, name: str = "answer") -> float:
+    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+        raise TypeError(f"{name}: expected a number (int or float), got {type(answer).__name__}")
+    return float(answer)
+
+
+@lru_cache(maxsize=None)
+def course_models(order: int = 2, smoothing: str = "mle", k: float = 1.0, direction: str = "forward"):
+    """The reference n-gram model the exercises use: fitted on the course corpus's train split."""
+    from .data import course_split
+    from .ngram import NGramLM
+
+    train, _ = course_split()
+    return NGramLM(order, smoothing=smoothing, k=k, direction=direction).fit(train)
+
+
+# ---- chapter 1 -------------------------------------------------------------------
+
+def ch1_conditional(answer) -> Result:
+    """연습 1-1: P(운전 | 난폭) from the train split's bigram counts (MLE)."""
+    value = _number(answer)
+    lm = course_models(2)
+    c_pair, c_first = lm.count(["난폭", "운전"]), lm.count(["난폭"])
+    want = lm.prob("운전", ["난폭"])
+    if _close(value, want):
+        return Result(True, f"P(운전 | 난폭) = count(난폭 운전) / count(난폭) = {c_pair}/{c_first} = {want:.4f}")
+    if value == c_pair:
+        return Result(False, "그 값은 count(난폭 운전)입니다. 확률이 되려면 무엇으로 나눠야 할까요?")
+    n_bigrams = sum(lm.count([w]) for w in lm.vocab if w != BOS)  # every bigram ends on one token
+    if _close(value, c_pair / n_bigrams, 1e-6):
+        return Result(False, "그 값은 결합 확률 P(난폭, 운전)입니다. 조건부 확률은 P(난폭)으로 한 번 더 나눕니다.")
+    if _close(value, c_pair / max(lm.count(["운전"]), 1), 1e-6):
+        return Result(False, "count(운전)으로 나누면 P(난폭 | 운전)에 가깝습니다. 조건은 '난폭'입니다.")
+    return Result(False, f"{value:.4g}은(는) 기대한 값과 다릅니다. count(난폭 운전)와 count(난폭)을 lm.count로 확인해 보세요.")
+
+
+def ch1_sentence_logprob(fn: Callable) -> Result:
+    """연습 1-2: fn(lm, tokens) -> log P(sentence) by the chain rule, checked on several sentences."""
+    if not callable(fn):
+        raise TypeError(f"fn: expected a function fn(lm, tokens), got {type(fn).__name__}")
+    lm = course_models(2, "laplace")
+    for sent in ("어제 카페 갔었어", "나는 버스정류장에서 방금 버스를 놓쳤다", "오늘 날씨 진짜 좋다"):
+        tokens = sent.split()
+        got, want = float(fn(lm, list(tokens))), lm.sentence_logprob(tokens)
+        if _close(got, want):
+            continue
+        no_eos = want - lm.logprob(EOS, tokens)
+        if _close(got, no_eos):
+            return Result(False, f"'{sent}': 마지막 인수 P(</s> | ...)가 빠졌습니다. 문장이 끝나는 것도 예측합니다.")
+        if _close(got, want / math.log(10)) or _close(got, want / math.log(2)):
+            return Result(False, "밑이 e인 자연로그(math.log)를 쓰세요.")
+        if _close(got, math.exp(want)):
+            return Result(False, "확률 자체가 아니라 로그 확률의 합을 돌려주세요.")
+        return Result(False, f"'{sent}': {got:.6f}을(를) 돌려줬지만 {want:.6f}이어야 합니다.")
+    return Result(True, "세 문장 모두 lm.sentence_logprob와 같습니다.")
+
+
+def ch1_add_k(fn: Callable) -> Result:
+    """연습 1-3: fn(count_xy, count_x, vocab_size, k) -> add-k probability."""
+    if not callable(fn):
+        raise TypeError(f"fn: expected a function fn(count_xy, count_x, vocab_size, k), got {type(fn).__name__}")
+    cases = [(3, 10, 50, 1.0), (0, 10, 50, 1.0), (0, 0, 20, 0.5), (7, 7, 1000, 0.01)]
+    for cxy, cx, v, k in cases:
+        got, want = float(fn(cxy, cx, v, k)), (cxy + k) / (cx + k * v)
+        if _close(got, want):
+            continue
+        if _close(got, (cxy + k) / (cx + k)):
+            return Result(False, "분모에 k × |V|를 더해야 합니다: 모든 단어에 k씩 더했으니까요.")
+        if cx and _close(got, cxy / cx):
+            return Result(False, "스무딩 없는 MLE입니다. 분자와 분모에 k를 반영하세요.")
+        return Result(False, f"fn({cxy}, {cx}, {v}, {k}) = {got:.6g}, 기대값 {want:.6g}")
+    v, k, cx = 40, 0.3, 12
+    total = sum(fn(c, cx, v, k) for c in [cx] + [0] * (v - 1))
+    if not _close(total, 1.0, 1e-9):
+        return Result(False, f"한 문맥의 모든 단어 확률 합이 1이어야 하는데 {total:.6f}입니다.")
+    return Result(True, "네 경우 모두 맞고, 한 문맥의 확률 합도 1입니다.")
+
+
+def ch1_perplexity(fn: Callable) -> Result:
+    """연습 1-4: fn(probs) -> perplexity of a list of per-token probabilities."""
+    if not callable(fn):
+        raise TypeError(f"fn: expected a function fn(probs), got {type(fn).__name__}")
+    for probs in ([0.5, 0.25, 0.125], [0.1] * 10, [1.0, 0.2]):
+        got = float(fn(list(probs)))
+        want = math.exp(-sum(math.log(p) for p in probs) / len(probs))
+        if _close(got, want):
+            continue
+        if _close(got, math.exp(-sum(math.log(p) for p in probs))):
+            return Result(False, "토큰 수로 나눠 평균을 내야 합니다(문장 길이와 무관한 값이 되도록).")
+        if _close(got, -sum(math.log(p) for p in probs) / len(probs)):
+            return Result(False, "평균 음의 로그 확률(교차 엔트로피)까지 맞았습니다. 지수(math.exp)를 취하세요.")
+        return Result(False, f"fn({probs}) = {got:.6g}, 기대값 {want:.6g}")
+    return Result(True, "세 경우 모두 맞습니다. 균등한 확률 0.1이 열 번이면 퍼플렉서티는 10입니다.")
+
+
+# ---- chapter 2 -------------------------------------------------------------------
+
+def _norm_factor(s: str) -> str:
+    return " ".join(str(s).replace("|", " | ").replace("(", "( ").replace(")", " )").replace(",", " ").split())
+
+
+def ch2_backward_factors(factors: Sequence[str]) -> Result:
+    """연습 2-1: the backward chain-rule factors of '어제 카페 갔었어', in the order they are computed."""
+    if isinstance(factors, str) or not isinstance(factors, Sequence):
+        raise TypeError("factors: expected a list of strings like ['P(갔었어)', ...]")
+    want = ["P(갔었어)", "P(카페 | 갔었어)", "P(어제 | 카페 갔었어)"]
+    got = [_norm_factor(f) for f in factors]
+    if got == [_norm_factor(f) for f in want]:
+        return Result(True, "역방향은 '갔었어'부터, 뒤쪽 문맥을 조건으로 한 인수들을 곱합니다.")
+    forward = ["P(어제)", "P(카페 | 어제)", "P(갔었어 | 어제 카페)"]
+    if got == [_norm_factor(f) for f in forward]:
+        return Result(False, "그것은 순방향 분해입니다. 문장의 끝에서 시작해 보세요.")
+    if len(got) != 3:
+        return Result(False, f"단어가 세 개이니 인수도 세 개입니다(지금 {len(got)}개).")
+    return Result(False, "첫 인수는 P(갔었어)이고, 그다음 인수들은 오른쪽 단어들을 조건으로 합니다.")
+
+
+def ch2_backward_sentence_prob(answer, sentence: str = "어제 카페 갔었어") -> Result:
+    """연습 2-2: P(sentence) under the backward bigram model (MLE, train split), by its factors."""
+    value = _number(answer)
+    bwd = course_models(2, "mle", direction="backward")
+    fwd = course_models(2, "mle", direction="forward")
+    tokens = sentence.split()
+    want = bwd.sentence_prob(tokens)
+    if _close(value, want):
+        return Result(True, f"역방향 bigram으로 P = {want:.3e} (순방향 추정값은 {fwd.sentence_prob(tokens):.3e}).")
+    if _close(value, fwd.sentence_prob(tokens)):
+        return Result(False, "순방향 모델의 값입니다. direction='backward' 모델을 쓰세요.")
+    return Result(False, f"{value:.4g}은(는) 기대한 값과 다릅니다. bwd.chain_rule(...)의 prob 열을 곱해 보세요.")
+
+
+def ch2_weighted_scorer(make_scorer: Callable) -> Result:
+    """연습 2-3: make_scorer(fwd, bwd) -> object with rank_blank; must beat both one-sided scorers."""
+    from .blanks import NGramBlankScorer, evaluate_blanks, make_blanks
+    from .data import course_split
+
+    if not callable(make_scorer):
+        raise TypeError(f"make_scorer: expected a function make_scorer(fwd, bwd), got {type(make_scorer).__name__}")
+    fwd = course_models(2, "add-k", 0.01, "forward")
+    bwd = course_models(2, "add-k", 0.01, "backward")
+    _, test = course_split()
+    blanks = make_blanks(test, vocab=fwd.vocab, seed=1)[:150]
+    scorer = make_scorer(fwd, bwd)
+    if not hasattr(scorer, "rank_blank"):
+        return Result(False, "돌려준 객체에 rank_blank(blank) 메서드가 없습니다.")
+    mine = evaluate_blanks(scorer, blanks)["top1"]
+    f1 = evaluate_blanks(NGramBlankScorer(forward=fwd), blanks)["top1"]
+    b1 = evaluate_blanks(NGramBlankScorer(backward=bwd), blanks)["top1"]
+    if mine > max(f1, b1):
+        return Result(True, f"top-1 정확도 {mine:.3f} > 순방향 {f1:.3f}, 역방향 {b1:.3f}")
+    return Result(False, f"top-1 정확도 {mine:.3f}: 순방향 {f1:.3f}, 역방향 {b1:.3f}보다 높아야 합니다.")

@@ -1,0 +1,283 @@
+"""Tests for lmlib.data: the packaged corpus, train/test split and the NSMC loader.
+
+Nothing here touches the network: downloads are served from memory by replacing
+``lmlib.data._open_url``.
+"""
+
+import hashlib
+import io
+import os
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+
+from lmlib import data
+from lmlib.data import Review, load_corpus, load_nsmc, nsmc_path, train_test_split
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# A tiny NSMC-format file: header, a normal row, an empty document, a row whose text
+# contains a carriage return and U+2028 (must not split the row).
+NSMC_TEXT = (
+    "id\tdocument\tlabel\n"
+    "101\t재밌어요 강추\t1\n"
+    "102\t\t0\n"
+    "103\t별로\r였음\u2028진짜\t0\n"
+)
+
+
+# --- course corpus ------------------------------------------------------------
+
+@pytest.fixture
+def corpus_dir(tmp_path, monkeypatch):
+    """Point load_corpus at a temporary folder instead of lmlib/data."""
+    (tmp_path / "ko_daily.txt").write_text(
+        "\ufeff나는 방금 버스를 놓쳤다\n\n  오늘은 비가 온다  \n   \n", encoding="utf-8"
+    )
+    (tmp_path / "tiny.txt").write_text("하나\n", encoding="utf-8")
+    monkeypatch.setattr(data, "_corpus_dir", lambda: tmp_path)
+    return tmp_path
+
+
+def test_load_corpus_strips_and_drops_empty_lines(corpus_dir):
+    assert load_corpus() == ["나는 방금 버스를 놓쳤다", "오늘은 비가 온다"]
+    assert load_corpus("tiny") == ["하나"]
+
+
+def test_load_corpus_unknown_name_lists_available(corpus_dir):
+    with pytest.raises(ValueError, match=r"\['ko_daily', 'tiny'\], got 'nope'"):
+        load_corpus("nope")
+    with pytest.raises(ValueError, match="got '../ko_daily'"):
+        load_corpus("../ko_daily")
+
+
+def test_split_is_deterministic_and_loses_nothing():
+    items = [f"문장{i}" for i in range(100)]
+    train, test = train_test_split(items, test_fraction=0.2, seed=3)
+    assert len(test) == 20 and len(train) == 80
+    assert sorted(train + test) == sorted(items)
+    assert train_test_split(items, test_fraction=0.2, seed=3) == (train, test)
+    assert train_test_split(items, test_fraction=0.2, seed=4) != (train, test)
+
+
+def test_split_keeps_both_parts_non_empty():
+    train, test = train_test_split(["a", "b", "c"], test_fraction=0.01)
+    assert len(test) == 1 and len(train) == 2
+
+
+@pytest.mark.parametrize("fraction", [0, 1, 1.5, -0.1])
+def test_split_rejects_bad_fraction(fraction):
+    with pytest.raises(ValueError, match=r"test_fraction must be in \(0, 1\)"):
+        train_test_split(["a", "b"], test_fraction=fraction)
+
+
+def test_split_refuses_a_plain_string():
+    with pytest.raises(TypeError, match="items must be a list"):
+        train_test_split("나는 간다")
+
+
+# --- NSMC: path resolution --------------------------------------------------------
+
+@pytest.fixture
+def clean_env(tmp_path, monkeypatch):
+    """No LMLIB_NSMC_DIR, an empty private cache, not in Colab, and no network."""
+    monkeypatch.delenv("LMLIB_NSMC_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+
+    def no_network(url, timeout):
+        raise AssertionError(f"tried to download {url}")
+
+    monkeypatch.setattr(data, "_open_url", no_network)
+    return tmp_path
+
+
+def write_nsmc(folder: Path, split: str = "train", text: str = NSMC_TEXT) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"ratings_{split}.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_data_dir_argument_wins(clean_env):
+    path = write_nsmc(clean_env / "mine")
+    assert nsmc_path("train", data_dir=clean_env / "mine") == path
+
+
+def test_data_dir_without_the_file_says_so(clean_env):
+    write_nsmc(clean_env / "mine", split="train")
+    with pytest.raises(FileNotFoundError, match="has no ratings_test.txt .*holds: ratings_train.txt"):
+        nsmc_path("test", data_dir=clean_env / "mine")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        nsmc_path("test", data_dir=clean_env / "missing")
+
+
+def test_env_var_is_used(clean_env, monkeypatch):
+    path = write_nsmc(clean_env / "env")
+    monkeypatch.setenv("LMLIB_NSMC_DIR", str(clean_env / "env"))
+    assert nsmc_path("train") == path
+    with pytest.raises(FileNotFoundError, match="LMLIB_NSMC_DIR=.* is set, but .*ratings_test.txt"):
+        nsmc_path("test")
+
+
+def test_cache_is_used_when_present(clean_env):
+    path = write_nsmc(clean_env / "cache" / "lmlib" / "nsmc")
+    assert nsmc_path("train", download=True) == path  # present: no download needed
+
+
+def test_not_found_message_says_where_and_how(clean_env):
+    with pytest.raises(FileNotFoundError) as info:
+        nsmc_path("train", download=False)
+    message = str(info.value)
+    assert "LMLIB_NSMC_DIR" in message
+    assert str(clean_env / "cache" / "lmlib" / "nsmc" / "ratings_train.txt") in message
+    assert "data_dir" in message and "download=True" in message
+
+
+def test_bad_split_and_download_values(clean_env):
+    with pytest.raises(ValueError, match="split must be one of"):
+        nsmc_path("dev")
+    with pytest.raises(TypeError, match="download must be True, False or None"):
+        nsmc_path("train", download="yes")
+
+
+# --- NSMC: download (served from memory) ---------------------------------------------
+
+def serve(monkeypatch, payload: bytes, sha256: str | None = None, fail_after: int | None = None):
+    """Replace the URL opener with one serving ``payload``; return the list of URLs asked."""
+    asked = []
+
+    class Response(io.BytesIO):
+        headers = {"Content-Length": str(len(payload))}
+
+        def read(self, n=-1):
+            if fail_after is not None and self.tell() >= fail_after:
+                raise ConnectionResetError("connection lost")
+            return super().read(min(n, 4))  # small chunks: exercise the loop
+
+    def fake_open(url, timeout):
+        asked.append(url)
+        return Response(payload)
+
+    monkeypatch.setattr(data, "_open_url", fake_open)
+    digest = sha256 or hashlib.sha256(payload).hexdigest()
+    monkeypatch.setitem(data.NSMC_SHA256, "train", digest)
+    return asked
+
+
+def test_download_true_saves_verified_file_in_cache(clean_env, monkeypatch):
+    payload = NSMC_TEXT.encode("utf-8")
+    asked = serve(monkeypatch, payload)
+    reviews = load_nsmc("train", download=True)
+    cache = clean_env / "cache" / "lmlib" / "nsmc"
+    assert asked == ["https://raw.githubusercontent.com/e9t/nsmc/master/ratings_train.txt"]
+    assert (cache / "ratings_train.txt").read_bytes() == payload
+    assert os.listdir(cache) == ["ratings_train.txt"]  # no temporary file left behind
+    assert len(reviews) == 3
+    load_nsmc("train", download=True)  # second call reads the cache
+    assert len(asked) == 1
+
+
+def test_checksum_mismatch_raises_and_leaves_no_file(clean_env, monkeypatch):
+    serve(monkeypatch, NSMC_TEXT.encode("utf-8"), sha256="0" * 64)
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        nsmc_path("train", download=True)
+    assert os.listdir(clean_env / "cache" / "lmlib" / "nsmc") == []
+
+
+def test_interrupted_download_leaves_no_file(clean_env, monkeypatch):
+    serve(monkeypatch, NSMC_TEXT.encode("utf-8"), fail_after=8)
+    with pytest.raises(OSError, match="could not download .*connection lost"):
+        nsmc_path("train", download=True)
+    assert os.listdir(clean_env / "cache" / "lmlib" / "nsmc") == []
+
+
+def test_download_false_never_fetches(clean_env):
+    # clean_env's opener fails the test if called; FileNotFoundError proves it was not.
+    with pytest.raises(FileNotFoundError):
+        nsmc_path("train", download=False)
+    with pytest.raises(FileNotFoundError):
+        nsmc_path("train")  # None outside Colab: no download either
+
+
+def test_download_none_fetches_in_colab(clean_env, monkeypatch):
+    asked = serve(monkeypatch, NSMC_TEXT.encode("utf-8"))
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    assert nsmc_path("train").is_file()
+    assert len(asked) == 1
+
+
+def test_official_checksums_are_sha256_hex():
+    for split in ("train", "test"):
+        digest = data.NSMC_SHA256[split]
+        assert len(digest) == 64 and int(digest, 16) >= 0
+
+
+# --- NSMC: parsing ------------------------------------------------------------------
+
+def test_load_nsmc_parses_rows_and_keeps_empty_documents(clean_env):
+    write_nsmc(clean_env / "d")
+    reviews = load_nsmc("train", data_dir=clean_env / "d")
+    assert reviews == [
+        Review("101", "재밌어요 강추", 1),
+        Review("102", "", 0),
+        Review("103", "별로\r였음\u2028진짜", 0),
+    ]
+    with pytest.raises(AttributeError):
+        reviews[0].label = 0  # frozen
+
+
+def test_load_nsmc_reads_windows_line_endings(clean_env):
+    write_nsmc(clean_env / "d", text="id\tdocument\tlabel\r\n101\t좋아요\t1\r\n")
+    assert load_nsmc("train", data_dir=clean_env / "d") == [Review("101", "좋아요", 1)]
+
+
+def test_load_nsmc_limit(clean_env):
+    write_nsmc(clean_env / "d")
+    assert [r.id for r in load_nsmc("train", data_dir=clean_env / "d", limit=2)] == ["101", "102"]
+    assert load_nsmc("train", data_dir=clean_env / "d", limit=0) == []
+    with pytest.raises(ValueError, match="limit must be an int >= 0"):
+        load_nsmc("train", data_dir=clean_env / "d", limit=-1)
+
+
+@pytest.mark.parametrize("bad_row, match", [
+    ("104\t두 개\t의 탭\t1\n", r"ratings_train.txt, line 5: expected 3 tab-separated columns"),
+    ("104\t좋아요\t5\n", r"ratings_train.txt, line 5: label must be 0 or 1, got '5'"),
+    ("\n", r"ratings_train.txt, line 5: expected 3 tab-separated columns .* got 1"),
+])
+def test_load_nsmc_bad_rows_name_file_and_line(clean_env, bad_row, match):
+    write_nsmc(clean_env / "d", text=NSMC_TEXT + bad_row)
+    with pytest.raises(ValueError, match=match):
+        load_nsmc("train", data_dir=clean_env / "d")
+
+
+def test_load_nsmc_checks_the_header(clean_env):
+    write_nsmc(clean_env / "d", text="101\t재밌어요\t1\n")
+    with pytest.raises(ValueError, match="line 1: expected the header"):
+        load_nsmc("train", data_dir=clean_env / "d")
+
+
+# --- NSMC: the real local copy (skipped where it is absent) ---------------------------
+
+def _local_nsmc_dir() -> Path | None:
+    if os.environ.get("LMLIB_NSMC_DIR"):
+        return Path(os.environ["LMLIB_NSMC_DIR"])
+    folder = REPO_ROOT.parent / "shared" / "data" / "nsmc"
+    return folder if folder.is_dir() else None
+
+
+@pytest.mark.skipif(_local_nsmc_dir() is None, reason="no local NSMC copy (LMLIB_NSMC_DIR unset)")
+def test_local_nsmc_copy_counts_balance_and_speed():
+    folder = _local_nsmc_dir()
+    start = time.perf_counter()
+    train = load_nsmc("train", data_dir=folder)
+    seconds = time.perf_counter() - start
+    test = load_nsmc("test", data_dir=folder)
+    assert len(train) == 150_000 and len(test) == 50_000
+    for reviews in (train, test):
+        positive = sum(r.label for r in reviews) / len(reviews)
+        assert 0.48 < positive < 0.52
+    assert seconds < 1.0, f"reading 150k rows took {seconds:.2f} s"

@@ -1,0 +1,244 @@
+"""Tests for lmlib.ngram: hand-computed counts, nltk.lm parity, invariants, errors."""
+
+import itertools
+import math
+import random
+import warnings
+from fractions import Fraction
+
+import pytest
+
+from lmlib.ngram import NGramLM
+from lmlib.text import BOS, EOS, UNK
+
+# Five-sentence toy corpus (eojeol tokens), small enough to count by hand.
+TOY = [s.split() for s in [
+    "나는 어제 카페에 갔다",
+    "나는 오늘 학교에 갔다",
+    "어제 카페에 사람이 많았다",
+    "오늘 카페에 갔다",
+    "나는 어제 학교에 갔다",
+]]
+
+WORDS = ["나는", "너는", "어제", "오늘", "카페에", "학교에", "갔다", "왔다", "사람이", "많았다",
+         "조용했다", "정말"]
+
+
+def random_corpus(n: int = 300, seed: int = 0) -> list[list[str]]:
+    """A deterministic random corpus of short sentences (some empty) over WORDS."""
+    rng = random.Random(seed)
+    return [[rng.choice(WORDS) for _ in range(rng.randint(0, 6))] for _ in range(n)]
+
+
+def close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
+
+
+# 1. Textbook case, counted by hand ------------------------------------------------
+def test_bigram_mle_by_hand():
+    lm = NGramLM(2).fit(TOY)
+    # <s> is followed by 나는 x3, 어제 x1, 오늘 x1
+    assert close(lm.prob("나는"), Fraction(3, 5))
+    # 나는 is followed by 어제 x2 (S1, S5), 오늘 x1 (S2)
+    assert close(lm.prob("어제", ["나는"]), Fraction(2, 3))
+    # 카페에 is followed by 갔다 x2 (S1, S4), 사람이 x1 (S3)
+    assert close(lm.prob("갔다", ["카페에"]), Fraction(2, 3))
+    assert close(lm.prob("사람이", ["카페에"]), Fraction(1, 3))
+    # 갔다 always ends the sentence: 4 of 4
+    assert lm.prob(EOS, ["갔다"]) == 1.0
+    assert lm.prob("많았다", ["나는"]) == 0.0  # never seen after 나는
+    assert lm.count(["어제", "카페에"]) == 2 and lm.count([BOS]) == 5 and lm.count([BOS, "나는"]) == 3
+    # Only the last order-1 words matter; an empty context is a sentence start.
+    assert lm.prob("카페에", ["나는", "어제"]) == lm.prob("카페에", ["어제"])
+    assert lm.prob("나는", []) == lm.prob("나는", [BOS])
+    # Chain rule: P(<s> 나는 어제 카페에 갔다 </s>) = 3/5 * 2/3 * 2/3 * 2/3 * 4/4 = 8/45
+    s = TOY[0]
+    assert close(lm.sentence_prob(s), Fraction(8, 45))
+    assert close(lm.sentence_logprob(s), math.log(8 / 45))
+    assert close(lm.perplexity([s]), (8 / 45) ** (-1 / 5))  # 5 predicted tokens incl. EOS
+
+
+def test_chain_rule_table():
+    table = NGramLM(2).fit(TOY).chain_rule(TOY[0])
+    assert list(table["step"]) == [1, 2, 3, 4, 5]
+    assert list(table["word"]) == ["나는", "어제", "카페에", "갔다", EOS]
+    assert list(table["count(context+word)"]) == [3, 2, 2, 2, 4]
+    assert list(table["count(context)"]) == [5, 3, 3, 3, 4]
+    assert table["formula"].iloc[2] == "P(카페에 | 어제)"
+    tri = NGramLM(3).fit(TOY).chain_rule(TOY[0])
+    assert tri["formula"].iloc[1] == "P(어제 | <s> 나는)" and tri["context"].iloc[1] == "<s> 나는"
+
+
+def test_backward_by_hand():
+    back = NGramLM(2, direction="backward").fit(TOY)
+    # Reading right to left, 갔다 is followed by 카페에 x2, 학교에 x2
+    assert close(back.prob("카페에", ["갔다"]), Fraction(1, 2))
+    assert back.count([BOS, "갔다"]) == 4  # 4 sentences END with 갔다
+    tri = NGramLM(3, direction="backward").fit(TOY)
+    # Context in natural order: the words AFTER the predicted one.
+    # "... 카페에 갔다" is preceded by 어제 (S1) and 오늘 (S4)
+    assert close(tri.prob("어제", ["카페에", "갔다"]), Fraction(1, 2))
+    # "... 카페에 사람이" is preceded by 어제 (S3) only
+    assert tri.prob("어제", ["카페에", "사람이"]) == 1.0
+    assert tri.prob("어제", ["사람이", "카페에"]) == 0.0  # order matters
+    assert list(tri.chain_rule(TOY[0])["word"]) == ["갔다", "카페에", "어제", "나는", EOS]
+
+
+# 2. Parity with nltk.lm -----------------------------------------------------------
+@pytest.mark.parametrize("order", [2, 3])
+@pytest.mark.parametrize("smoothing", ["mle", "laplace"])
+def test_nltk_parity(order, smoothing):
+    from nltk.lm import MLE, Laplace
+    from nltk.util import everygrams
+
+    corpus = random_corpus()
+    padded = [[BOS] * (order - 1) + s + [EOS] for s in corpus]
+    ref = {"mle": MLE, "laplace": Laplace}[smoothing](order)
+    ref.fit([list(everygrams(s, max_len=order)) for s in padded],
+            vocabulary_text=[w for s in padded for w in s])
+    lm = NGramLM(order, smoothing).fit(corpus)
+    assert len(lm.vocab) == len(ref.vocab)
+
+    def to_nltk(w):
+        return "<UNK>" if w == UNK else w
+
+    words = sorted(lm.vocab) + ["외계어"]  # plus an out-of-vocabulary word
+    contexts = list(itertools.product(sorted(lm.vocab), repeat=order - 1))
+    seen = [c for c in contexts if any(lm.count(c + (w,)) for w in lm.vocab)]
+    assert 0 < len(seen) < len(contexts)  # the grid has seen and unseen contexts
+    for ctx in contexts + [("외계어",) * (order - 1)]:
+        for w in words:
+            ours = lm.prob(w, list(ctx))
+            theirs = ref.score(to_nltk(w), tuple(to_nltk(c) for c in ctx))
+            assert abs(ours - theirs) <= 1e-12, (ctx, w, ours, theirs)
+
+
+# 3. Probabilities over the vocabulary sum to 1 -------------------------------------
+@pytest.mark.parametrize("order", [1, 2, 3])
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+@pytest.mark.parametrize("smoothing,k", [("laplace", 1.0), ("add-k", 0.1), ("mle", 1.0)])
+def test_distribution_sums_to_one(order, direction, smoothing, k):
+    corpus = random_corpus(100, seed=1)
+    lm = NGramLM(order, smoothing, k=k, direction=direction).fit(corpus)
+    for s in corpus[:30]:
+        for i in range(len(s) + 1):  # every context that occurs in training
+            ctx = s[:i] if direction == "forward" else s[i:]
+            dist = lm.next_word_distribution(ctx)
+            assert set(dist) == lm.vocab
+            assert abs(math.fsum(dist.values()) - 1) <= 1e-12
+    if smoothing != "mle":  # smoothed models are distributions for unseen contexts too
+        dist = lm.next_word_distribution(["외계어", EOS])
+        assert abs(math.fsum(dist.values()) - 1) <= 1e-12
+
+
+# 4. Forward and backward models ----------------------------------------------------
+def test_forward_backward():
+    for order in (1, 2):
+        fwd = NGramLM(order).fit(TOY)
+        bwd = NGramLM(order, direction="backward").fit(TOY)
+        for s in TOY:
+            pf, pb = fwd.sentence_prob(s), bwd.sentence_prob(s)
+            assert pf > 0 and pb > 0
+            # The factors differ, the product does not: for MLE both equal
+            # Π count(n-gram) / Π count(context) over the same n-grams.
+            assert close(pf, pb)
+            for lm in (fwd, bwd):
+                assert close(math.prod(lm.chain_rule(s)["prob"]), lm.sentence_prob(s))
+    fwd, bwd = NGramLM(2).fit(TOY), NGramLM(2, direction="backward").fit(TOY)
+    assert fwd.prob("갔다", ["카페에"]) != bwd.prob("카페에", ["갔다"])  # 2/3 vs 1/2
+    # Add-k at order 3 breaks the symmetry (the padding differs at the two ends).
+    fwd = NGramLM(3, "laplace").fit(TOY)
+    bwd = NGramLM(3, "laplace", direction="backward").fit(TOY)
+    assert not close(fwd.sentence_prob(TOY[0]), bwd.sentence_prob(TOY[0]))
+
+
+# 5. Unknown words and unseen contexts ----------------------------------------------
+def test_unknown_words_and_unseen_contexts():
+    mle, lap = NGramLM(2).fit(TOY), NGramLM(2, "laplace").fit(TOY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from log(0) or 0/0
+        assert mle.prob("외계어", ["나는"]) == 0.0
+        assert mle.prob("나는", ["외계어"]) == 0.0  # unseen context: 0, not NaN
+        assert mle.prob("나는", [EOS]) == 0.0  # EOS occurs but is never followed
+        assert mle.logprob("외계어", ["나는"]) == -math.inf
+        assert lap.prob("외계어", ["나는"]) == lap.prob(UNK, ["나는"]) > 0
+        assert lap.prob("나는", ["외계어"]) == 1 / len(lap.vocab)
+        bad = ["나는", "외계어", "갔다"]
+        assert mle.sentence_prob(bad) == 0.0 and mle.sentence_logprob(bad) == -math.inf
+        assert mle.perplexity(TOY + [bad]) == math.inf
+        ppl = lap.perplexity(TOY + [bad])
+        assert math.isfinite(ppl) and ppl > 1
+        table = mle.chain_rule(bad)
+        assert not table["prob"].isna().any() and table["logprob"].iloc[1] == -math.inf
+
+
+# 6. Errors name the argument ---------------------------------------------------------
+@pytest.mark.parametrize("make,exc,match", [
+    (lambda: NGramLM(0), ValueError, "order must be an int >= 1"),
+    (lambda: NGramLM(2.0), TypeError, "order"),
+    (lambda: NGramLM(2, "kneser-ney"), ValueError, "smoothing must be one of"),
+    (lambda: NGramLM(2, "add-k", k=0), ValueError, "k must be"),
+    (lambda: NGramLM(2, "add-k", k=-0.5), ValueError, "k must be"),
+    (lambda: NGramLM(2, "laplace", k=0.5), ValueError, "add-k"),
+    (lambda: NGramLM(2, direction="sideways"), ValueError, "direction must be one of"),
+    (lambda: NGramLM(2).fit("나는 갔다"), TypeError, "sentences must be a list of token lists"),
+    (lambda: NGramLM(2).fit(["나는 갔다"]), TypeError, r"sentences\[0\] is the str.*split"),
+    (lambda: NGramLM(2).fit([]), ValueError, "sentences is empty"),
+    (lambda: NGramLM(2).fit([["나는", 3]]), TypeError, r"sentences\[0\] must contain only str"),
+    (lambda: NGramLM(2).fit([[BOS, "나는"]]), ValueError, "padding"),
+    (lambda: NGramLM(2).prob("나는"), RuntimeError, r"call fit\(\) first"),
+    (lambda: NGramLM(2).vocab, RuntimeError, r"call fit\(\) first"),
+    (lambda: NGramLM(2).fit(TOY).prob("카페에", "어제"), TypeError, "context must be a list of tokens"),
+    (lambda: NGramLM(2).fit(TOY).prob(3), TypeError, "word must be a str"),
+    (lambda: NGramLM(2).fit(TOY).count(["나는", "어제", "카페에"]), ValueError, "ngram must have"),
+    (lambda: NGramLM(2).fit(TOY).count("나는"), TypeError, "ngram must be a list of tokens"),
+    (lambda: NGramLM(2).fit(TOY).sentence_prob("나는 갔다"), TypeError, "tokens must be a list"),
+    (lambda: NGramLM(2).fit(TOY).perplexity([]), ValueError, "sentences is empty"),
+    (lambda: NGramLM(2).fit(TOY).rank(["나는"], top_k=0), ValueError, "top_k"),
+    (lambda: NGramLM(2).fit(TOY).generate(max_tokens=0), ValueError, "max_tokens"),
+    (lambda: NGramLM(2).fit(TOY).generate(temperature=0), ValueError, "temperature"),
+    (lambda: NGramLM(2).fit(TOY).generate(seed="a"), TypeError, "seed"),
+    (lambda: NGramLM(2).fit(TOY).generate(["외계어"]), ValueError, "context.*laplace"),
+])
+def test_errors(make, exc, match):
+    with pytest.raises(exc, match=match):
+        make()
+
+
+# 7. Generation ------------------------------------------------------------------------
+def test_generate():
+    lm = NGramLM(2, "laplace").fit(TOY)  # laplace gives UNK and BOS mass: they must be skipped
+    outs = [lm.generate(["나는"], max_tokens=8, seed=s) for s in range(20)]
+    assert outs[3] == lm.generate(["나는"], max_tokens=8, seed=3)  # same seed, same words
+    assert len({tuple(o) for o in outs}) > 1  # different seeds do differ
+    for out in outs:
+        assert BOS not in out and UNK not in out
+        assert 1 <= len(out) <= 8
+        assert out[-1] == EOS or len(out) == 8  # stops at EOS or at max_tokens
+        assert EOS not in out[:-1]
+    mle = NGramLM(2).fit(TOY)
+    assert mle.generate(seed=1) == ["나는", "오늘", "학교에", "갔다", EOS]  # golden
+    greedy = mle.generate(["나는"], greedy=True, seed=0)
+    assert greedy == mle.generate(["나는"], greedy=True, seed=99)
+    # Greedy takes the top of rank() at every step: 어제 (2/3), 카페에 (2/3), 갔다 (2/3), </s>
+    assert greedy == ["어제", "카페에", "갔다", EOS]
+    # A very low temperature puts (almost) all mass on the most probable word.
+    assert mle.generate(["나는"], temperature=0.01, seed=5) == greedy
+    back = NGramLM(2, direction="backward").fit(TOY)
+    assert back.generate(["갔다"], greedy=True) == ["카페에", "어제", "나는", EOS]  # right to left
+
+
+# 8. Ranking ---------------------------------------------------------------------------
+def test_rank():
+    lm = NGramLM(2).fit(TOY)
+    ranked = lm.rank(["카페에"])
+    assert ranked[:2] == [("갔다", 2 / 3), ("사람이", 1 / 3)]
+    zeros = [w for w, p in ranked[2:]]
+    assert all(p == 0 for _, p in ranked[2:]) and zeros == sorted(zeros)  # ties by word
+    assert {w for w, _ in ranked} == lm.vocab - {BOS, UNK} and EOS in zeros
+    assert lm.rank(["카페에"], top_k=1) == [("갔다", 2 / 3)]
+    # 오늘 is followed by 학교에 and 카페에 once each: the tie is broken by the word
+    assert lm.rank(["오늘"], candidates=["학교에", "나는", "카페에"]) == [
+        ("카페에", 0.5), ("학교에", 0.5), ("나는", 0.0)]
+    assert lm.rank(["나는"], candidates=["학교에", "오늘", "어제"]) == [
+        ("어제", 2 / 3), ("오늘", 1 / 3), ("학교에", 0.0)]

@@ -1,0 +1,95 @@
+"""Structural checks of every chapter notebook (nbval checks the outputs themselves).
+
+nbval passes a notebook with no stored outputs silently, so these tests make sure
+each notebook was executed top to bottom and that its outputs are clean.
+"""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import setup_cell  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def code_cells(nb):
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def output_text(cell) -> str:
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append("".join(out.get("text", "")))
+        for mime, val in out.get("data", {}).items():
+            if mime.startswith("text/"):
+                parts.append("".join(val))
+    return "\n".join(parts)
+
+
+def test_there_are_chapters():
+    assert len(NOTEBOOKS) >= 2
+
+
+def test_setup_cell_is_canonical():
+    assert setup_cell.deviations() == []
+
+
+def test_setup_cell_follows_the_repository_setting(tmp_path):
+    cfg = tmp_path / "_config.yml"
+    cfg.write_text("repository:\n  url: https://github.com/someone/fork\n  branch: dev\n")
+    src = setup_cell.canonical_source(cfg)
+    assert "git+https://github.com/someone/fork@dev" in src
+    assert "google.colab" in src
+
+
+def test_every_notebook_is_in_the_toc_and_back():
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    listed = set(re.findall(r"file:\s*(notebooks/\S+)", toc))
+    assert listed == {f"notebooks/{p.stem}" for p in NOTEBOOKS}
+
+
+def test_colab_button_configured():
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert cfg["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert cfg["repository"]["url"].startswith("https://github.com/")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_executed_top_to_bottom_with_outputs(path):
+    cells = code_cells(load(path))
+    counts = [c["execution_count"] for c in cells]
+    assert None not in counts, f"{path.name}: {counts.count(None)} code cells were never executed"
+    assert counts == list(range(1, len(cells) + 1)), f"{path.name}: not executed in one top-to-bottom run"
+    with_output = sum(1 for c in cells if c["outputs"])
+    assert with_output >= len(cells) // 2, f"{path.name}: only {with_output} of {len(cells)} code cells have outputs"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_outputs_are_clean(path):
+    for i, cell in enumerate(code_cells(load(path))):
+        assert not any(o["output_type"] == "error" for o in cell["outputs"]), f"{path.name} cell {i}: error output"
+        text = output_text(cell)
+        for bad in ("findfont", "Glyph", "missing from font", "Warning:", "/work/", "/home/", "/root/", "/tmp/"):
+            assert bad not in text, f"{path.name} code cell {i}: stored output contains {bad!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapter_shape(path):
+    nb = load(path)
+    md = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert re.search(r"^# ", md, re.M), f"{path.name}: no title"
+    assert "연습문제" in md, f"{path.name}: no exercises section"
+    assert "<details>" in md, f"{path.name}: exercise solutions should sit behind a <details> toggle"
+    assert "lmlib.exercises" in "".join("".join(c["source"]) for c in code_cells(nb)), \
+        f"{path.name}: exercises are not checked with lmlib.exercises"
