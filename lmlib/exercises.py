@@ -8,6 +8,7 @@ usual mistakes, what went wrong. In a notebook the Result prints itself.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Sequence
@@ -33,8 +34,12 @@ def _close(a: float, b: float, rel: float = 1e-9) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=1e-15)
 
 
+_TODO = Result(False, "아직 답이 없습니다. 답을 채운 뒤 이 셀을 다시 실행하세요.")
+
+
 def _number(answer, name: str = "answer") -> float:
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+    # numbers.Real, not (int, float): numpy/pandas scalars (np.int64 from a chain_rule table) count too.
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
         raise TypeError(f"{name}: expected a number (int or float), got {type(answer).__name__}")
     return float(answer)
 
@@ -53,6 +58,8 @@ def course_models(order: int = 2, smoothing: str = "mle", k: float = 1.0, direct
 
 def ch1_conditional(answer) -> Result:
     """연습 1-1: P(운전 | 난폭) from the train split's bigram counts (MLE)."""
+    if answer is None:
+        return _TODO
     value = _number(answer)
     lm = course_models(2)
     c_pair, c_first = lm.count(["난폭", "운전"]), lm.count(["난폭"])
@@ -76,7 +83,10 @@ def ch1_sentence_logprob(fn: Callable) -> Result:
     lm = course_models(2, "laplace")
     for sent in ("어제 카페 갔었어", "나는 버스정류장에서 방금 버스를 놓쳤다", "오늘 날씨 진짜 좋다"):
         tokens = sent.split()
-        got, want = float(fn(lm, list(tokens))), lm.sentence_logprob(tokens)
+        raw = fn(lm, list(tokens))
+        if raw is None:
+            return _TODO
+        got, want = float(raw), lm.sentence_logprob(tokens)
         if _close(got, want):
             continue
         no_eos = want - lm.logprob(EOS, tokens)
@@ -96,7 +106,10 @@ def ch1_add_k(fn: Callable) -> Result:
         raise TypeError(f"fn: expected a function fn(count_xy, count_x, vocab_size, k), got {type(fn).__name__}")
     cases = [(3, 10, 50, 1.0), (0, 10, 50, 1.0), (0, 0, 20, 0.5), (7, 7, 1000, 0.01)]
     for cxy, cx, v, k in cases:
-        got, want = float(fn(cxy, cx, v, k)), (cxy + k) / (cx + k * v)
+        raw = fn(cxy, cx, v, k)
+        if raw is None:
+            return _TODO
+        got, want = float(raw), (cxy + k) / (cx + k * v)
         if _close(got, want):
             continue
         if _close(got, (cxy + k) / (cx + k)):
@@ -116,7 +129,10 @@ def ch1_perplexity(fn: Callable) -> Result:
     if not callable(fn):
         raise TypeError(f"fn: expected a function fn(probs), got {type(fn).__name__}")
     for probs in ([0.5, 0.25, 0.125], [0.1] * 10, [1.0, 0.2]):
-        got = float(fn(list(probs)))
+        raw = fn(list(probs))
+        if raw is None:
+            return _TODO
+        got = float(raw)
         want = math.exp(-sum(math.log(p) for p in probs) / len(probs))
         if _close(got, want):
             continue
@@ -136,6 +152,8 @@ def _norm_factor(s: str) -> str:
 
 def ch2_backward_factors(factors: Sequence[str]) -> Result:
     """연습 2-1: the backward chain-rule factors of '어제 카페 갔었어', in the order they are computed."""
+    if factors is None:
+        return _TODO
     if isinstance(factors, str) or not isinstance(factors, Sequence):
         raise TypeError("factors: expected a list of strings like ['P(갔었어)', ...]")
     want = ["P(갔었어)", "P(카페 | 갔었어)", "P(어제 | 카페 갔었어)"]
@@ -152,6 +170,8 @@ def ch2_backward_factors(factors: Sequence[str]) -> Result:
 
 def ch2_backward_sentence_prob(answer, sentence: str = "어제 카페 갔었어") -> Result:
     """연습 2-2: P(sentence) under the backward bigram model (MLE, train split), by its factors."""
+    if answer is None:
+        return _TODO
     value = _number(answer)
     bwd = course_models(2, "mle", direction="backward")
     fwd = course_models(2, "mle", direction="forward")
@@ -176,6 +196,8 @@ def ch2_weighted_scorer(make_scorer: Callable) -> Result:
     _, test = course_split()
     blanks = make_blanks(test, vocab=fwd.vocab, seed=1)[:150]
     scorer = make_scorer(fwd, bwd)
+    if scorer is None:
+        return _TODO
     if not hasattr(scorer, "rank_blank"):
         return Result(False, "돌려준 객체에 rank_blank(blank) 메서드가 없습니다.")
     mine = evaluate_blanks(scorer, blanks)["top1"]

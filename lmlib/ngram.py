@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # pandas is imported lazily, only by chain_rule()
 
 SMOOTHINGS = ("mle", "laplace", "add-k")
 DIRECTIONS = ("forward", "backward")
-_PROGRESS_MIN = 50_000  # below this, fit() is fast and a progress bar is only noise
+_PROGRESS_MIN = 500_000  # below this fit() takes a few seconds at most; a bar would only be noise
 
 
 def _short(x: object) -> str:

@@ -46,7 +46,8 @@ def setup_korean_font() -> str:
             "  pip install koreanize-matplotlib   (ships NanumGothic; lmlib reads its font file)\n"
             "  sudo apt-get install fonts-nanum"
         )
-    font_manager.fontManager.addfont(str(path))
+    for weight in sorted(path.parent.glob("NanumGothic*.ttf")):  # bold etc.: no "findfont" fallback warnings
+        font_manager.fontManager.addfont(str(weight))
     name = font_manager.FontProperties(fname=str(path)).get_name()
     matplotlib.rcParams["font.family"] = name
     matplotlib.rcParams["axes.unicode_minus"] = False  # NanumGothic has no U+2212 minus glyph
@@ -124,4 +125,48 @@ def heatmap(matrix, row_labels: Sequence[str], col_labels: Sequence[str], title:
     ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     if title:
         ax.set_title(title)
+    return ax
+
+
+def direction_diagram(tokens: Sequence[str], ax=None):
+    """Draw the order in which a forward and a backward LM read a sentence (L8); returns the Axes."""
+    tokens = list(tokens)
+    if len(tokens) < 2:
+        raise ValueError(f"tokens: expected at least two tokens to show a reading order, got {len(tokens)}")
+    n = len(tokens)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.4 * n + 1.5, 2.6))
+    for row, (name, order, color) in enumerate((("순방향", range(n), "#4c72b0"),
+                                                ("역방향", range(n - 1, -1, -1), "#d95f02"))):
+        y = 1 - row
+        ax.text(-0.9, y, name, ha="right", va="center", fontsize=11, color=color, fontweight="bold")
+        for step, i in enumerate(order):
+            ax.text(i, y, tokens[i], ha="center", va="center", fontsize=11,
+                    bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=color))
+            ax.text(i, y - 0.32, f"{step + 1}번째", ha="center", va="center", fontsize=8, color=color)
+        seq = list(order)
+        for a, b in zip(seq, seq[1:]):
+            ax.annotate("", xy=(b + (-0.38 if b > a else 0.38), y), xytext=(a + (0.38 if b > a else -0.38), y),
+                        arrowprops=dict(arrowstyle="->", color=color))
+    ax.set_xlim(-1.8, n - 0.4)
+    ax.set_ylim(-0.6, 1.5)
+    ax.axis("off")
+    return ax
+
+
+def set_log_scale(ax, axis: str = "x"):
+    """Log-scale an axis with plain tick labels (0.001, 0.01, ...).
+
+    Matplotlib's default log ticks are mathtext ("10^{-3}") whose minus sign NanumGothic
+    lacks; plain labels avoid the missing-glyph warning and read better here.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis: expected 'x' or 'y', got {axis!r}")
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    target.set_major_locator(LogLocator(base=10))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    target.set_minor_formatter(NullFormatter())
     return ax

@@ -57,7 +57,9 @@ def static_html(kind: str, data: dict, body: str, script: str) -> str:
     """Wrap `body` and `script` with `data` embedded as JSON into a self-contained HTML fragment."""
     payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
     eid = _element_id(kind, payload + body)
-    safe = payload.replace("</", "<\\/")  # a '</script>' inside the data must not end the tag
+    # No '<' at all inside the script element: '</script>' would end the tag, and '<!--<script>'
+    # would make the parser swallow the real end tag. \u003c is the same '<' to JSON.parse.
+    safe = payload.replace("<", "\\u003c")
     return (
         _STYLE + f'<div class="lmcb-widget lmcb-{kind}" id="{eid}">{body}'
         f'<script type="application/json">{safe}</script>'
@@ -78,8 +80,21 @@ def _ranked(lm, context: Sequence[str], top_k: int) -> list[tuple[str, float]]:
     return [(w, round(float(p), 6)) for w, p in lm.rank(list(context), top_k=top_k)]
 
 
+def _check_contexts(contexts, top_k) -> None:
+    if isinstance(contexts, str):
+        raise TypeError(f"contexts: expected a list of context strings, got the str {contexts!r}; wrap it: [{contexts!r}]")
+    if not contexts:
+        raise ValueError("contexts: expected at least one example context for the static view")
+    for i, c in enumerate(contexts):
+        if not isinstance(c, str):
+            raise TypeError(f"contexts[{i}]: expected a str such as '나는 어제', got {type(c).__name__}")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise ValueError(f"top_k: expected a positive int, got {top_k!r}")
+
+
 def next_word_html(lm, contexts: Sequence[str], top_k: int = 10) -> str:
     """Static next-word explorer: pick one of the precomputed contexts, see the ranked next words."""
+    _check_contexts(contexts, top_k)
     data = {"contexts": {c: _ranked(lm, c.split(), top_k) for c in contexts}}
     options = "".join(f'<option value="{html.escape(c)}">{html.escape(c)} ___</option>' for c in contexts)
     body = (f"<b>다음 단어 탐색기</b> (정적 버전: 미리 계산한 문맥)<br>"
@@ -89,11 +104,9 @@ def next_word_html(lm, contexts: Sequence[str], top_k: int = 10) -> str:
 
 def next_word_explorer(lm, contexts: Sequence[str], top_k: int = 10) -> None:
     """Type a context, see the model's ranked next words as a bar chart (live and static)."""
-    if not contexts:
-        raise ValueError("contexts: expected at least one example context for the static view")
-    if not isinstance(top_k, int) or top_k < 1:
-        raise ValueError(f"top_k: expected a positive int, got {top_k!r}")
+    _check_contexts(contexts, top_k)
     import ipywidgets as W
+    from IPython.display import display
     import matplotlib.pyplot as plt
 
     from . import viz
@@ -108,7 +121,8 @@ def next_word_explorer(lm, contexts: Sequence[str], top_k: int = 10) -> None:
             ctx = text.value.split()
             ax = viz.bar_ranking(_ranked(lm, ctx, k.value)[::1] or [("(없음)", 0.0)],
                                  title=f"P(다음 단어 | {' '.join(ctx[-(lm.order - 1):]) if lm.order > 1 else ''})")
-            plt.show(ax.figure)
+            display(ax.figure)  # plt.show(fig) fails outside the inline backend (Agg: TypeError)
+            plt.close(ax.figure)  # one figure per redraw would otherwise pile up
 
     text.observe(redraw, names="value")
     k.observe(redraw, names="value")

@@ -1,0 +1,234 @@
+"""Tests for lmlib.exercises: every checker accepts the answer lmlib computes, names each
+anticipated mistake, and rejects arguments of the wrong type.
+
+The expected values are recomputed here from the packaged course corpus with lmlib,
+never typed in, so the tests keep working when the corpus grows.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from lmlib import blanks as blanks_module
+from lmlib import exercises as ex
+from lmlib.blanks import NGramBlankScorer
+from lmlib.data import available_corpora, course_split
+from lmlib.exercises import Result
+from lmlib.text import BOS, EOS
+
+
+def test_course_corpus_is_packaged():
+    assert "ko_daily" in available_corpora()
+
+
+@pytest.fixture(scope="module")
+def lm():
+    """The MLE bigram model of exercise 1-1."""
+    return ex.course_models(2)
+
+
+def assert_wrong(result, fragment):
+    assert isinstance(result, Result)
+    assert result.ok is False, result
+    assert fragment in result.message, result
+
+
+def assert_right(result):
+    assert isinstance(result, Result)
+    assert result.ok is True, result
+
+
+# --- Result and the reference models ---------------------------------------------
+
+def test_result_prints_a_mark_and_is_truthy_only_when_ok():
+    good, bad = Result(True, "설명"), Result(False, "힌트")
+    assert repr(good).startswith("✅") and repr(good).endswith("설명")
+    assert repr(bad).startswith("❌") and repr(bad).endswith("힌트")
+    assert bool(good) is True and bool(bad) is False
+
+
+def test_course_models_are_fitted_on_the_train_split(lm):
+    train, test = course_split()
+    assert lm.count([BOS]) == len(train)  # one BOS per training sentence: not the test part
+    assert ex.course_models(2) is lm      # cached: checkers do not refit
+    bwd = ex.course_models(2, "mle", direction="backward")
+    assert bwd.direction == "backward" and bwd.count([BOS]) == len(train)
+
+
+# --- 1-1: P(운전 | 난폭) ------------------------------------------------------------
+
+def test_ch1_conditional(lm):
+    c_pair, c_first = lm.count(["난폭", "운전"]), lm.count(["난폭"])
+    assert c_pair > 0
+    assert_right(ex.ch1_conditional(c_pair / c_first))
+    assert_right(ex.ch1_conditional(lm.prob("운전", ["난폭"])))
+    assert_wrong(ex.ch1_conditional(c_pair), "count(난폭 운전)입니다")
+    n_bigrams = sum(lm.count([w]) for w in lm.vocab if w != BOS)
+    assert_wrong(ex.ch1_conditional(c_pair / n_bigrams), "결합 확률")
+    assert_wrong(ex.ch1_conditional(c_pair / lm.count(["운전"])), "P(난폭 | 운전)")
+    assert_wrong(ex.ch1_conditional(c_pair / c_first + 0.01), "기대한 값과 다릅니다")
+    assert_wrong(ex.ch1_conditional(None), "아직 답이 없습니다")
+
+
+def test_ch1_conditional_accepts_numpy_scalars(lm):
+    # e.g. read off a chain_rule() table, whose count columns hold np.int64
+    c_pair, c_first = lm.count(["난폭", "운전"]), lm.count(["난폭"])
+    assert_right(ex.ch1_conditional(np.float64(c_pair) / np.float64(c_first)))
+    assert_wrong(ex.ch1_conditional(np.int64(c_pair)), "count(난폭 운전)입니다")
+
+
+@pytest.mark.parametrize("answer", ["0.5", True, [0.5]])
+def test_ch1_conditional_type_error(answer):
+    with pytest.raises(TypeError, match="answer"):
+        ex.ch1_conditional(answer)
+
+
+# --- 1-2: log P(sentence) by the chain rule --------------------------------------
+
+def test_ch1_sentence_logprob():
+    assert_right(ex.ch1_sentence_logprob(lambda lm, tokens: lm.sentence_logprob(tokens)))
+
+    def by_hand(lm, tokens):  # the chain rule written out, </s> included
+        return sum(lm.logprob(w, tokens[:i]) for i, w in enumerate(tokens + [EOS]))
+
+    assert_right(ex.ch1_sentence_logprob(by_hand))
+    assert_wrong(ex.ch1_sentence_logprob(lambda lm, t: by_hand(lm, t) - lm.logprob(EOS, t)), "P(</s> | ...)가 빠졌습니다")
+    assert_wrong(ex.ch1_sentence_logprob(lambda lm, t: by_hand(lm, t) / math.log(10)), "자연로그")
+    assert_wrong(ex.ch1_sentence_logprob(lambda lm, t: by_hand(lm, t) / math.log(2)), "자연로그")
+    assert_wrong(ex.ch1_sentence_logprob(lambda lm, t: math.exp(by_hand(lm, t))), "로그 확률의 합")
+    assert_wrong(ex.ch1_sentence_logprob(lambda lm, t: by_hand(lm, t) + 1.0), "이어야 합니다")
+    assert_wrong(ex.ch1_sentence_logprob(lambda lm, t: None), "아직 답이 없습니다")
+
+
+# --- 1-3: add-k ------------------------------------------------------------------
+
+def test_ch1_add_k():
+    assert_right(ex.ch1_add_k(lambda cxy, cx, v, k: (cxy + k) / (cx + k * v)))
+    assert_wrong(ex.ch1_add_k(lambda cxy, cx, v, k: (cxy + k) / (cx + k)), "k × |V|")
+    assert_wrong(ex.ch1_add_k(lambda cxy, cx, v, k: cxy / cx), "스무딩 없는 MLE")
+    assert_wrong(ex.ch1_add_k(lambda cxy, cx, v, k: (cxy + k) / (cx + v)), "기대값")
+    # right on the four cases, but not a distribution: caught by the sum-to-one check
+    sneaky = lambda cxy, cx, v, k: (cxy + k) / (cx + k * v) * (1.5 if v == 40 else 1.0)  # noqa: E731
+    assert_wrong(ex.ch1_add_k(sneaky), "확률 합이 1")
+    assert_wrong(ex.ch1_add_k(lambda *args: None), "아직 답이 없습니다")
+
+
+# --- 1-4: perplexity -------------------------------------------------------------
+
+def test_ch1_perplexity():
+    def nll(probs):
+        return -sum(math.log(p) for p in probs)
+
+    assert_right(ex.ch1_perplexity(lambda probs: math.exp(nll(probs) / len(probs))))
+    assert_right(ex.ch1_perplexity(lambda probs: math.prod(probs) ** (-1 / len(probs))))
+    assert_wrong(ex.ch1_perplexity(lambda probs: math.exp(nll(probs))), "토큰 수로 나눠")
+    assert_wrong(ex.ch1_perplexity(lambda probs: nll(probs) / len(probs)), "지수(math.exp)")
+    assert_wrong(ex.ch1_perplexity(lambda probs: 2 ** (nll(probs) / len(probs))), "기대값")
+    assert_wrong(ex.ch1_perplexity(lambda probs: None), "아직 답이 없습니다")
+
+
+@pytest.mark.parametrize("checker", [ex.ch1_sentence_logprob, ex.ch1_add_k, ex.ch1_perplexity])
+@pytest.mark.parametrize("not_a_function", [3.2, "lm.sentence_logprob", None])
+def test_function_checkers_type_error(checker, not_a_function):
+    with pytest.raises(TypeError, match="fn"):
+        checker(not_a_function)
+
+
+# --- 2-1: backward factors -------------------------------------------------------
+
+def test_ch2_backward_factors():
+    assert_right(ex.ch2_backward_factors(["P(갔었어)", "P(카페 | 갔었어)", "P(어제 | 카페 갔었어)"]))
+    # spacing and commas do not matter
+    assert_right(ex.ch2_backward_factors(("P( 갔었어 )", "P(카페|갔었어)", "P(어제 | 카페, 갔었어)")))
+    assert_wrong(ex.ch2_backward_factors(["P(어제)", "P(카페 | 어제)", "P(갔었어 | 어제 카페)"]), "순방향 분해")
+    assert_wrong(ex.ch2_backward_factors(["P(갔었어)", "P(카페 | 갔었어)"]), "지금 2개")
+    assert_wrong(ex.ch2_backward_factors(["P(갔었어)", "P(카페 | 어제)", "P(어제 | 카페 갔었어)"]), "첫 인수는 P(갔었어)")
+    assert_wrong(ex.ch2_backward_factors(None), "아직 답이 없습니다")
+
+
+@pytest.mark.parametrize("factors", ["P(갔었어) P(카페 | 갔었어)", {"P(갔었어)"}, 3])
+def test_ch2_backward_factors_type_error(factors):
+    with pytest.raises(TypeError, match="factors"):
+        ex.ch2_backward_factors(factors)
+
+
+# --- 2-2: P(sentence) under the backward bigram model ------------------------------
+
+def test_ch2_backward_sentence_prob():
+    bwd = ex.course_models(2, "mle", direction="backward")
+    tokens = "어제 카페 갔었어".split()
+    by_factors = math.prod(bwd.chain_rule(tokens)["prob"])
+    assert by_factors > 0
+    assert_right(ex.ch2_backward_sentence_prob(by_factors))
+    assert_right(ex.ch2_backward_sentence_prob(bwd.sentence_prob(tokens)))
+    # forgetting the last factor (the sentence start, </s> for a backward model)
+    without_boundary = by_factors / bwd.prob(EOS, tokens)
+    assert not math.isclose(without_boundary, by_factors)
+    assert_wrong(ex.ch2_backward_sentence_prob(without_boundary), "prob 열을 곱해")
+    # another sentence, through the keyword
+    other = "오늘 날씨 진짜 좋다".split()
+    assert_right(ex.ch2_backward_sentence_prob(bwd.sentence_prob(other), sentence="오늘 날씨 진짜 좋다"))
+    assert_wrong(ex.ch2_backward_sentence_prob(by_factors * 2), "기대한 값과 다릅니다")
+    assert_wrong(ex.ch2_backward_sentence_prob(None), "아직 답이 없습니다")
+
+
+def test_ch2_forward_value_is_accepted_because_bigram_mle_is_direction_free():
+    # With one BOS and one EOS per sentence, the MLE bigram product is the same read either
+    # way (same bigram counts over the same context counts), so the checker's "forward
+    # model" hint can never fire for this exercise: a forward answer is numerically right.
+    fwd = ex.course_models(2, "mle", direction="forward")
+    bwd = ex.course_models(2, "mle", direction="backward")
+    tokens = "어제 카페 갔었어".split()
+    assert math.isclose(fwd.sentence_prob(tokens), bwd.sentence_prob(tokens), rel_tol=1e-12)
+    assert_right(ex.ch2_backward_sentence_prob(fwd.sentence_prob(tokens)))
+
+
+@pytest.mark.parametrize("answer", ["0.001", False])
+def test_ch2_backward_sentence_prob_type_error(answer):
+    with pytest.raises(TypeError, match="answer"):
+        ex.ch2_backward_sentence_prob(answer)
+
+
+# --- 2-3: a scorer that uses both directions ----------------------------------------
+
+@pytest.fixture
+def memo_evaluate(monkeypatch):
+    """Remember evaluate_blanks() results for NGramBlankScorer: the checker recomputes both
+    one-sided baselines on every call (about a second each); here they are computed once."""
+    real = blanks_module.evaluate_blanks
+    cache = {}
+
+    def evaluate(scorer, blanks, ks=(1, 5)):
+        if type(scorer) is not NGramBlankScorer:
+            return real(scorer, blanks, ks)
+        key = (id(scorer.forward), id(scorer.backward), tuple(blanks), tuple(ks))
+        if key not in cache:
+            cache[key] = real(scorer, blanks, ks)
+        return cache[key]
+
+    monkeypatch.setattr(blanks_module, "evaluate_blanks", evaluate)
+    return cache
+
+
+def test_ch2_weighted_scorer(memo_evaluate):
+    # the plain sum of both directions is a correct answer
+    right = ex.ch2_weighted_scorer(lambda fwd, bwd: NGramBlankScorer(forward=fwd, backward=bwd))
+    assert_right(right)
+    fwd = ex.course_models(2, "add-k", 0.01, "forward")
+    bwd = ex.course_models(2, "add-k", 0.01, "backward")
+    top1 = {(f, b): r["top1"] for (f, b, *_), r in memo_evaluate.items()}
+    assert len(top1) == 3 and top1[id(fwd), id(bwd)] > max(top1[id(fwd), id(None)], top1[id(None), id(bwd)])
+    assert f"순방향 {top1[id(fwd), id(None)]:.3f}, 역방향 {top1[id(None), id(bwd)]:.3f}" in right.message
+    # one direction only ties its own baseline: not better than both
+    assert_wrong(ex.ch2_weighted_scorer(lambda fwd, bwd: NGramBlankScorer(forward=fwd)), "보다 높아야 합니다")
+    assert_wrong(ex.ch2_weighted_scorer(lambda fwd, bwd: NGramBlankScorer(backward=bwd)), "보다 높아야 합니다")
+    assert_wrong(ex.ch2_weighted_scorer(lambda fwd, bwd: (fwd, bwd)), "rank_blank")
+    assert_wrong(ex.ch2_weighted_scorer(lambda fwd, bwd: None), "아직 답이 없습니다")
+
+
+def test_ch2_weighted_scorer_type_error():
+    with pytest.raises(TypeError, match="make_scorer"):
+        ex.ch2_weighted_scorer("NGramBlankScorer(fwd, bwd)")
+    with pytest.raises(TypeError, match="make_scorer"):
+        ex.ch2_weighted_scorer(NGramBlankScorer(forward=ex.course_models(2)))  # a scorer, not a function
