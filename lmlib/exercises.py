@@ -169,40 +169,57 @@ def ch2_backward_factors(factors: Sequence[str]) -> Result:
 
 
 def ch2_backward_sentence_prob(answer, sentence: str = "어제 카페 갔었어") -> Result:
-    """연습 2-2: P(sentence) under the backward bigram model (MLE, train split), by its factors."""
+    """연습 2-2: P(sentence) under the backward trigram model (add-k, k=0.01, train split)."""
     if answer is None:
         return _TODO
     value = _number(answer)
-    bwd = course_models(2, "mle", direction="backward")
-    fwd = course_models(2, "mle", direction="forward")
+    bwd = course_models(3, "add-k", 0.01, "backward")
+    fwd = course_models(3, "add-k", 0.01, "forward")
     tokens = sentence.split()
     want = bwd.sentence_prob(tokens)
     if _close(value, want):
-        return Result(True, f"역방향 bigram으로 P = {want:.3e} (순방향 추정값은 {fwd.sentence_prob(tokens):.3e}).")
+        return Result(True, f"역방향 트라이그램으로 P = {want:.3e}, 순방향 트라이그램은 {fwd.sentence_prob(tokens):.3e}."
+                            " 잘린 문맥이 다르니 값도 다릅니다.")
     if _close(value, fwd.sentence_prob(tokens)):
         return Result(False, "순방향 모델의 값입니다. direction='backward' 모델을 쓰세요.")
-    return Result(False, f"{value:.4g}은(는) 기대한 값과 다릅니다. bwd.chain_rule(...)의 prob 열을 곱해 보세요.")
+    table = bwd.chain_rule(tokens)
+    if _close(value, math.prod(table["prob"][:-1])):
+        return Result(False, "마지막 인수(문장의 시작을 알리는 </s>)가 빠졌습니다.")
+    if _close(value, course_models(2, "add-k", 0.01, "backward").sentence_prob(tokens)):
+        return Result(False, "바이그램 모델의 값입니다. order=3으로 만들어 보세요.")
+    return Result(False, f"{value:.4g}은(는) 기대한 값과 다릅니다. chain_rule(...)의 prob 열을 모두 곱해 보세요.")
+
+
+@lru_cache(maxsize=None)
+def _ch2_blank_baselines() -> tuple:
+    """The held-out blanks of exercise 2-3 and the one-sided scorers' top-1 accuracy (computed once)."""
+    from .blanks import NGramBlankScorer, evaluate_blanks, make_blanks
+    from .data import course_split
+
+    fwd = course_models(2, "add-k", 0.01, "forward")
+    bwd = course_models(2, "add-k", 0.01, "backward")
+    _, test = course_split()
+    blanks = tuple(make_blanks(test, vocab=fwd.vocab, seed=1)[:150])
+    f1 = evaluate_blanks(NGramBlankScorer(forward=fwd), blanks)["top1"]
+    b1 = evaluate_blanks(NGramBlankScorer(backward=bwd), blanks)["top1"]
+    return blanks, f1, b1
 
 
 def ch2_weighted_scorer(make_scorer: Callable) -> Result:
     """연습 2-3: make_scorer(fwd, bwd) -> object with rank_blank; must beat both one-sided scorers."""
-    from .blanks import NGramBlankScorer, evaluate_blanks, make_blanks
-    from .data import course_split
+    from .blanks import evaluate_blanks
 
     if not callable(make_scorer):
         raise TypeError(f"make_scorer: expected a function make_scorer(fwd, bwd), got {type(make_scorer).__name__}")
     fwd = course_models(2, "add-k", 0.01, "forward")
     bwd = course_models(2, "add-k", 0.01, "backward")
-    _, test = course_split()
-    blanks = make_blanks(test, vocab=fwd.vocab, seed=1)[:150]
+    blanks, f1, b1 = _ch2_blank_baselines()
     scorer = make_scorer(fwd, bwd)
     if scorer is None:
         return _TODO
     if not hasattr(scorer, "rank_blank"):
         return Result(False, "돌려준 객체에 rank_blank(blank) 메서드가 없습니다.")
     mine = evaluate_blanks(scorer, blanks)["top1"]
-    f1 = evaluate_blanks(NGramBlankScorer(forward=fwd), blanks)["top1"]
-    b1 = evaluate_blanks(NGramBlankScorer(backward=bwd), blanks)["top1"]
     if mine > max(f1, b1):
         return Result(True, f"top-1 정확도 {mine:.3f} > 순방향 {f1:.3f}, 역방향 {b1:.3f}")
     return Result(False, f"top-1 정확도 {mine:.3f}: 순방향 {f1:.3f}, 역방향 {b1:.3f}보다 높아야 합니다.")

@@ -13,12 +13,28 @@ import nbformat
 from nbclient import NotebookClient
 
 
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+
+
+def normalise(nb) -> None:
+    """Keep only metadata that means something to readers, Colab and nbval (small, stable diffs).
+
+    The saved widget state goes too: the book shows lmlib.widgets' static HTML, and the
+    state would only bloat the file (it embeds every plot the live widget drew).
+    """
+    nb.metadata = nbformat.NotebookNode({"kernelspec": KERNELSPEC,
+                                         "language_info": {"name": "python"}})
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)  # per-run timestamps
+
+
 def execute(path: Path, timeout: int = 600) -> float:
     """Run every cell of the notebook at `path` in its own folder, save it, return seconds."""
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    normalise(nb)
     seconds = time.perf_counter() - start
     nbformat.write(nb, path)
     return seconds

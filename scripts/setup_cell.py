@@ -19,6 +19,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TAG = "setup-cell"
+# "remove-cell": the published book hides the cell (it matters only in Colab).
+TAGS = [TAG, "remove-cell"]
 
 TEMPLATE = '''\
 # 준비 셀: Colab에서는 이 책의 패키지(lmlib)를 설치하고, 그 밖의 환경에서는 아무 일도 하지 않습니다.
@@ -57,6 +59,8 @@ def deviations() -> list[str]:
         first = cells[0] if cells else {}
         if first.get("cell_type") != "code" or cell_source(first) != want:
             bad.append(f"{path.relative_to(ROOT)}: first cell is not the canonical setup cell")
+        elif first.get("metadata", {}).get("tags") != TAGS:
+            bad.append(f"{path.relative_to(ROOT)}: setup cell tags should be {TAGS}")
     return bad
 
 
@@ -68,9 +72,10 @@ def write() -> None:
         cells = nb["cells"]
         if cells and TAG in cells[0].get("metadata", {}).get("tags", []):
             cells[0]["source"] = want
+            cells[0]["metadata"]["tags"] = list(TAGS)
         else:
             cells.insert(0, {"cell_type": "code", "execution_count": None, "id": "setup",
-                             "metadata": {"tags": [TAG]}, "outputs": [], "source": want})
+                             "metadata": {"tags": list(TAGS)}, "outputs": [], "source": want})
         path.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 

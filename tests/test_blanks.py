@@ -117,6 +117,15 @@ def test_candidates_exclude_special_tokens(models):
     assert cands == sorted(cands)
 
 
+def test_candidates_are_words_both_models_know(models):
+    fwd, _ = models
+    bwd = NGramLM(2, "laplace", direction="backward").fit(SIDES + [["새", "단어가", "왔다"]])
+    assert {"새", "단어가"} <= bwd.vocab and not {"새", "단어가"} & fwd.vocab
+    cands = set(NGramBlankScorer(fwd, bwd).candidates)
+    assert cands == set(fwd.vocab) - {BOS, EOS, UNK}
+    assert set(NGramBlankScorer(backward=bwd).candidates) == cands | {"새", "단어가"}
+
+
 @pytest.mark.parametrize("blank", [RIGHT_DECIDES, LEFT_DECIDES, BOTH_NEEDED,
                                    Blank(("어제", "나는"), "책을", ("읽었다", "정말"))])
 def test_scores_are_sums_of_directional_logprobs(models, blank):

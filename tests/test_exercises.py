@@ -62,6 +62,8 @@ def test_ch1_conditional(lm):
     c_pair, c_first = lm.count(["난폭", "운전"]), lm.count(["난폭"])
     assert c_pair > 0
     assert_right(ex.ch1_conditional(c_pair / c_first))
+    assert repr(ex.ch1_conditional(c_pair / c_first)).startswith("✅ ")
+    assert repr(ex.ch1_conditional(c_pair)).startswith("❌ ")
     assert_right(ex.ch1_conditional(lm.prob("운전", ["난폭"])))
     assert_wrong(ex.ch1_conditional(c_pair), "count(난폭 운전)입니다")
     n_bigrams = sum(lm.count([w]) for w in lm.vocab if w != BOS)
@@ -153,35 +155,29 @@ def test_ch2_backward_factors_type_error(factors):
         ex.ch2_backward_factors(factors)
 
 
-# --- 2-2: P(sentence) under the backward bigram model ------------------------------
+# --- 2-2: P(sentence) under the backward trigram model (add-k) ----------------------
 
 def test_ch2_backward_sentence_prob():
-    bwd = ex.course_models(2, "mle", direction="backward")
+    bwd = ex.course_models(3, "add-k", 0.01, direction="backward")
+    fwd = ex.course_models(3, "add-k", 0.01, direction="forward")
+    bwd2 = ex.course_models(2, "add-k", 0.01, direction="backward")
     tokens = "어제 카페 갔었어".split()
     by_factors = math.prod(bwd.chain_rule(tokens)["prob"])
     assert by_factors > 0
     assert_right(ex.ch2_backward_sentence_prob(by_factors))
     assert_right(ex.ch2_backward_sentence_prob(bwd.sentence_prob(tokens)))
+    # the forward trigram disagrees with the backward one, so its value is a detectable mistake
+    assert not math.isclose(fwd.sentence_prob(tokens), by_factors, rel_tol=1e-6)
+    assert_wrong(ex.ch2_backward_sentence_prob(fwd.sentence_prob(tokens)), "순방향 모델의 값")
+    assert_wrong(ex.ch2_backward_sentence_prob(bwd2.sentence_prob(tokens)), "바이그램 모델의 값")
     # forgetting the last factor (the sentence start, </s> for a backward model)
-    without_boundary = by_factors / bwd.prob(EOS, tokens)
-    assert not math.isclose(without_boundary, by_factors)
-    assert_wrong(ex.ch2_backward_sentence_prob(without_boundary), "prob 열을 곱해")
+    without_boundary = math.prod(bwd.chain_rule(tokens)["prob"][:-1])
+    assert_wrong(ex.ch2_backward_sentence_prob(without_boundary), "마지막 인수")
     # another sentence, through the keyword
     other = "오늘 날씨 진짜 좋다".split()
     assert_right(ex.ch2_backward_sentence_prob(bwd.sentence_prob(other), sentence="오늘 날씨 진짜 좋다"))
     assert_wrong(ex.ch2_backward_sentence_prob(by_factors * 2), "기대한 값과 다릅니다")
     assert_wrong(ex.ch2_backward_sentence_prob(None), "아직 답이 없습니다")
-
-
-def test_ch2_forward_value_is_accepted_because_bigram_mle_is_direction_free():
-    # With one BOS and one EOS per sentence, the MLE bigram product is the same read either
-    # way (same bigram counts over the same context counts), so the checker's "forward
-    # model" hint can never fire for this exercise: a forward answer is numerically right.
-    fwd = ex.course_models(2, "mle", direction="forward")
-    bwd = ex.course_models(2, "mle", direction="backward")
-    tokens = "어제 카페 갔었어".split()
-    assert math.isclose(fwd.sentence_prob(tokens), bwd.sentence_prob(tokens), rel_tol=1e-12)
-    assert_right(ex.ch2_backward_sentence_prob(fwd.sentence_prob(tokens)))
 
 
 @pytest.mark.parametrize("answer", ["0.001", False])

@@ -91,5 +91,27 @@ def test_chapter_shape(path):
     assert re.search(r"^# ", md, re.M), f"{path.name}: no title"
     assert "연습문제" in md, f"{path.name}: no exercises section"
     assert "<details>" in md, f"{path.name}: exercise solutions should sit behind a <details> toggle"
-    assert "lmlib.exercises" in "".join("".join(c["source"]) for c in code_cells(nb)), \
-        f"{path.name}: exercises are not checked with lmlib.exercises"
+    code = "\n".join("".join(c["source"]) for c in code_cells(nb))
+    assert "from lmlib import exercises" in code and len(re.findall(r"exercises\.ch\d+_", code)) >= 2, \
+        f"{path.name}: exercises are not checked with lmlib.exercises checkers"
+
+
+def _slugs(path):
+    from mdit_py_plugins.anchors.index import slugify
+
+    nb = load(path)
+    return {slugify(line[3:]) for c in nb["cells"] if c["cell_type"] == "markdown"
+            for line in "".join(c["source"]).splitlines() if line.startswith("## ")}
+
+
+def test_lecture_map_lists_every_point_and_links_resolve():
+    text = (ROOT / "book" / "lecture_map.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (L\d+) \|", text, re.M)
+    assert rows == [f"L{i}" for i in range(1, 26)]
+    links = re.findall(r"\(\.\./(notebooks/[^)#]+\.ipynb)#([^)]+)\)", text)
+    assert links, "the lecture map links no chapter section"
+    for nb, anchor in links:
+        assert (ROOT / nb).exists(), f"lecture map links a missing notebook {nb}"
+        assert anchor in _slugs(ROOT / nb), f"lecture map links a missing section {nb}#{anchor}"
+    for nb in NOTEBOOKS:  # every landed chapter shows up in the map
+        assert f"notebooks/{nb.name}" in text, f"{nb.name} is not in the lecture map"

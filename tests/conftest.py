@@ -1,0 +1,52 @@
+"""Shared fixtures for the tests: a headless Chromium page for the static HTML views.
+
+The browser is Debian's /usr/bin/chromium (CI installs it), driven by the Python
+`playwright` package; `playwright install` is never needed, and nothing is downloaded.
+"""
+
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def _chromium():
+    """One headless Chromium for the whole session (starting it takes about a second)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
+                    "to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(_chromium, tmp_path):
+    """A fresh page; `browser_page.open_html(fragment)` loads a static view from a file:// URL.
+
+    Uncaught JavaScript errors fail the test that caused them.
+    """
+    context = _chromium.new_context(viewport={"width": 900, "height": 700})
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    errors = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+
+    def open_html(fragment, name="view.html"):
+        path = tmp_path / name
+        path.write_text('<!doctype html>\n<html><head><meta charset="utf-8"></head>\n'
+                        f"<body>\n{fragment}\n</body></html>\n", encoding="utf-8")
+        page.goto(path.as_uri())
+        return page
+
+    page.open_html = open_html
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
