@@ -259,6 +259,12 @@ class NGramLM:
         scored.sort(key=lambda wp: (-wp[1], wp[0]))  # ties by the word, so output is reproducible
         return scored[:top_k]
 
+    def continuations(self, context: Sequence[str]) -> list[tuple[str, int]]:
+        """Words seen right after `context` in training, with their counts, most frequent first."""
+        self._check_fitted()
+        seen = self._next.get(self._context(context), {})
+        return sorted(seen.items(), key=lambda wc: (-wc[1], wc[0]))
+
     def next_word_distribution(self, context: Sequence[str]) -> dict[str, float]:
         """P(w | context) for every w in the vocabulary (sums to 1 over the vocabulary)."""
         self._check_fitted()

@@ -77,7 +77,12 @@ def show(widget, static: str) -> None:
 
 
 def _ranked(lm, context: Sequence[str], top_k: int) -> list[tuple[str, float]]:
-    return [(w, round(float(p), 6)) for w, p in lm.rank(list(context), top_k=top_k)]
+    """Top next words: only those seen after the context (smoothing gives every unseen word
+    the same tiny probability, and a list of such ties says nothing); all words if none."""
+    context = list(context)
+    seen = [w for w, _ in lm.continuations(context)]
+    ranked = lm.rank(context, candidates=seen or None, top_k=top_k)
+    return [(w, round(float(p), 6)) for w, p in ranked]
 
 
 def _check_contexts(contexts, top_k) -> None:
@@ -119,7 +124,7 @@ def next_word_explorer(lm, contexts: Sequence[str], top_k: int = 10) -> None:
         with out:
             out.clear_output(wait=True)
             ctx = text.value.split()
-            ax = viz.bar_ranking(_ranked(lm, ctx, k.value)[::1] or [("(없음)", 0.0)],
+            ax = viz.bar_ranking(_ranked(lm, ctx, k.value) or [("(없음)", 0.0)],
                                  title=f"P(다음 단어 | {' '.join(ctx[-(lm.order - 1):]) if lm.order > 1 else ''})")
             display(ax.figure)  # plt.show(fig) fails outside the inline backend (Agg: TypeError)
             plt.close(ax.figure)  # one figure per redraw would otherwise pile up

@@ -242,3 +242,11 @@ def test_rank():
         ("카페에", 0.5), ("학교에", 0.5), ("나는", 0.0)]
     assert lm.rank(["나는"], candidates=["학교에", "오늘", "어제"]) == [
         ("어제", 2 / 3), ("오늘", 1 / 3), ("학교에", 0.0)]
+
+
+def test_continuations_are_the_seen_next_words_with_counts():
+    lm = NGramLM(2, "add-k", k=0.1).fit([["a", "b"], ["a", "b"], ["a", "c"], ["b", "a"]])
+    assert lm.continuations(["a"]) == [("b", 2), ("</s>", 1), ("c", 1)]  # ties by the word
+    assert lm.continuations(["zzz"]) == []  # unseen word -> UNK context, never followed
+    back = NGramLM(2, direction="backward").fit([["a", "b"], ["c", "b"]])
+    assert back.continuations(["b"]) == [("a", 1), ("c", 1)]  # words seen before "b"

@@ -90,7 +90,8 @@ def test_next_word_html_embeds_the_models_ranking(lm):
         data = embedded_data(widgets.next_word_html(lm, CONTEXTS, top_k=top_k))
         assert list(data["contexts"]) == sorted(CONTEXTS)  # JSON with sorted keys
         for c in CONTEXTS:
-            want = lm.rank(c.split(), top_k=top_k)
+            seen = [w for w, _ in lm.continuations(c.split())]  # only words seen after c
+            want = lm.rank(c.split(), candidates=seen or None, top_k=top_k)
             got = data["contexts"][c]
             assert [w for w, _ in got] == [w for w, _ in want]
             assert [p for _, p in got] == pytest.approx([p for _, p in want], abs=1e-6)
@@ -185,7 +186,8 @@ def test_next_word_explorer_displays_one_bundle(lm, displayed):
     assert len(figures) == 1
     ax = figures[0].axes[0]
     top_down = [t.get_text() for _, t in sorted(zip(ax.get_yticks(), ax.get_yticklabels()), key=lambda yt: -yt[0])]
-    assert top_down == [w for w, _ in lm.rank(["나는"], top_k=4)]  # the best word at the top
+    seen = [w for w, _ in lm.continuations(["나는"])]  # the live chart, too, shows seen words only
+    assert top_down == [w for w, _ in lm.rank(["나는"], candidates=seen, top_k=4)]  # best at the top
     assert plt.get_fignums() == []
 
 
