@@ -28,7 +28,13 @@ $(STAMP): requirements.txt pyproject.toml
 	MPLBACKEND=Agg $(BIN)/python -c "import matplotlib.pyplot, lmlib.viz"
 	touch $(STAMP)
 
-book: $(STAMP)
+# jupyter-cache re-executes a notebook only when its code cells change; a change to
+# lmlib or to the pinned environment must re-execute every chapter too.
+_build/.lmlib-stamp: $(wildcard lmlib/*.py lmlib/data/*.txt) requirements.txt
+	rm -rf _build/.jupyter_cache
+	mkdir -p _build && touch $@
+
+book: $(STAMP) _build/.lmlib-stamp
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
 test: $(STAMP)

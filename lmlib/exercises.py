@@ -27,7 +27,7 @@ class Result:
         return self.ok
 
     def __repr__(self) -> str:
-        return ("✅ 정답입니다. " if self.ok else "❌ 다시 해 보세요. ") + self.message
+        return ("[O] 정답입니다. " if self.ok else "[X] 다시 해 보세요. ") + self.message
 
 
 def _close(a: float, b: float, rel: float = 1e-9) -> bool:

@@ -43,8 +43,8 @@ def assert_right(result):
 
 def test_result_prints_a_mark_and_is_truthy_only_when_ok():
     good, bad = Result(True, "설명"), Result(False, "힌트")
-    assert repr(good).startswith("✅") and repr(good).endswith("설명")
-    assert repr(bad).startswith("❌") and repr(bad).endswith("힌트")
+    assert repr(good).startswith("[O]") and repr(good).endswith("설명")
+    assert repr(bad).startswith("[X]") and repr(bad).endswith("힌트")
     assert bool(good) is True and bool(bad) is False
 
 
@@ -62,8 +62,8 @@ def test_ch1_conditional(lm):
     c_pair, c_first = lm.count(["난폭", "운전"]), lm.count(["난폭"])
     assert c_pair > 0
     assert_right(ex.ch1_conditional(c_pair / c_first))
-    assert repr(ex.ch1_conditional(c_pair / c_first)).startswith("✅ ")
-    assert repr(ex.ch1_conditional(c_pair)).startswith("❌ ")
+    assert repr(ex.ch1_conditional(c_pair / c_first)).startswith("[O] ")
+    assert repr(ex.ch1_conditional(c_pair)).startswith("[X] ")
     assert_right(ex.ch1_conditional(lm.prob("운전", ["난폭"])))
     assert_wrong(ex.ch1_conditional(c_pair), "count(난폭 운전)입니다")
     n_bigrams = sum(lm.count([w]) for w in lm.vocab if w != BOS)
