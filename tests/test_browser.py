@@ -8,16 +8,9 @@ import pytest
 
 from lmlib.ngram import NGramLM
 from lmlib.widgets import next_word_html
+from toy_corpus import TOY as TOY_BASE
 
-TOY = [s.split() for s in [
-    "나는 어제 카페에 갔다",
-    "나는 오늘 학교에 갔다",
-    "어제 카페에 사람이 많았다",
-    "오늘 카페에 갔다",
-    "나는 어제 학교에 갔다",
-    "카페에 사람이 없었다",
-    "카페에 갔다",
-]]
+TOY = TOY_BASE + [["카페에", "사람이", "없었다"], ["카페에", "갔다"]]  # bars of different lengths
 
 
 def drawn_rows(page):

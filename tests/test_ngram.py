@@ -10,15 +10,8 @@ import pytest
 
 from lmlib.ngram import NGramLM
 from lmlib.text import BOS, EOS, UNK
+from toy_corpus import TOY
 
-# Five-sentence toy corpus (eojeol tokens), small enough to count by hand.
-TOY = [s.split() for s in [
-    "나는 어제 카페에 갔다",
-    "나는 오늘 학교에 갔다",
-    "어제 카페에 사람이 많았다",
-    "오늘 카페에 갔다",
-    "나는 어제 학교에 갔다",
-]]
 
 WORDS = ["나는", "너는", "어제", "오늘", "카페에", "학교에", "갔다", "왔다", "사람이", "많았다",
          "조용했다", "정말"]

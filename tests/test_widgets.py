@@ -16,17 +16,11 @@ import pytest  # noqa: E402
 
 from lmlib import widgets  # noqa: E402
 from lmlib.ngram import NGramLM  # noqa: E402
+from toy_corpus import TOY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
-TOY = [s.split() for s in [
-    "나는 어제 카페에 갔다",
-    "나는 오늘 학교에 갔다",
-    "어제 카페에 사람이 많았다",
-    "오늘 카페에 갔다",
-    "나는 어제 학교에 갔다",
-]]
 CONTEXTS = ["나는", "나는 어제", "카페에", '따옴표 "와 <꺾쇠> & 앰퍼샌드']
 
 
