@@ -93,6 +93,34 @@ def course_split(name: str = "ko_daily", test_fraction: float = 0.1,
     return [tokenize(s) for s in train], [tokenize(s) for s in test]
 
 
+def load_parallel(name: str = "ko_en") -> list[tuple[str, str]]:
+    """Return the (source, target) sentence pairs of the packaged parallel corpus ``name``."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    path = _corpus_dir() / f"{name}.tsv"
+    if not path.is_file():
+        raise ValueError(f"name must name a packaged parallel corpus (lmlib/data/*.tsv), got {name!r}")
+    pairs = []
+    for i, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) != 2 or not cols[0].strip() or not cols[1].strip():
+            raise ValueError(f"{name}.tsv line {i}: expected 'source<TAB>target', got {line!r}")
+        pairs.append((cols[0].strip(), cols[1].strip()))
+    return pairs
+
+
+def parallel_split(name: str = "ko_en", test_fraction: float = 0.1, seed: int = 0
+                   ) -> tuple[list[tuple[list[str], list[str]]], list[tuple[list[str], list[str]]]]:
+    """The book's fixed held-out split of a parallel corpus, tokenised (eojeol -> english words)."""
+    from .text import tokenize
+
+    train, test = train_test_split(load_parallel(name), test_fraction=test_fraction, seed=seed)
+    tok = lambda pairs: [(tokenize(k), tokenize(e, level="english")) for k, e in pairs]  # noqa: E731
+    return tok(train), tok(test)
+
+
 # ---------------------------------------------------------------------------
 # NSMC
 # ---------------------------------------------------------------------------

@@ -223,3 +223,136 @@ def ch2_weighted_scorer(make_scorer: Callable) -> Result:
     if mine > max(f1, b1):
         return Result(True, f"top-1 정확도 {mine:.3f} > 순방향 {f1:.3f}, 역방향 {b1:.3f}")
     return Result(False, f"top-1 정확도 {mine:.3f}: 순방향 {f1:.3f}, 역방향 {b1:.3f}보다 높아야 합니다.")
+
+
+# ---- chapter 3 -------------------------------------------------------------------
+
+def _torch_fn_check(fn: Callable, name: str) -> None:
+    if not callable(fn):
+        raise TypeError(f"{name}: expected a function, got {type(fn).__name__}")
+
+
+def ch3_bottleneck_size(answer, src_len: int = 30, d_hidden: int = 64) -> Result:
+    """연습 3-1: how many numbers the plain decoder receives about a source of `src_len` tokens."""
+    if answer is None:
+        return _TODO
+    value = _number(answer)
+    if value == d_hidden:
+        return Result(True, f"길이 {src_len}인 문장이든 짧은 문장이든 최종 상태 {d_hidden}개가 전부입니다.")
+    if value == src_len * d_hidden:
+        return Result(False, "그것은 어텐션 디코더가 볼 수 있는 양(단어별 인코더 출력 전체)입니다.")
+    return Result(False, "인코더의 최종 상태 벡터의 크기를 생각해 보세요(d_hidden).")
+
+
+def ch3_masked_softmax(fn: Callable) -> Result:
+    """연습 3-2: fn(scores (B, S), lengths (B,)) -> weights, softmax over the real keys, 0 on padding."""
+    import torch
+
+    _torch_fn_check(fn, "fn")
+    g = torch.Generator().manual_seed(0)
+    scores = torch.randn(4, 7, generator=g) * 3
+    lengths = torch.tensor([7, 5, 1, 3])
+    got = fn(scores.clone(), lengths.clone())
+    if got is None:
+        return _TODO
+    got = torch.as_tensor(got, dtype=torch.float32)
+    if got.shape != scores.shape:
+        return Result(False, f"모양이 {tuple(got.shape)}입니다. 입력과 같은 {tuple(scores.shape)}이어야 합니다.")
+    real = torch.arange(7)[None, :] < lengths[:, None]
+    want = torch.softmax(scores.masked_fill(~real, float("-inf")), dim=-1)
+    if torch.isnan(got).any():
+        return Result(False, "NaN이 나왔습니다. 가린 위치를 -inf로 채운 뒤 softmax를 했는지 확인하세요.")
+    if got[~real].abs().max() > 1e-6:
+        return Result(False, "패딩 위치의 가중치가 0이 아닙니다. softmax 전에 가려야 합니다.")
+    if torch.allclose(got, torch.softmax(scores, dim=0).masked_fill(~real, 0.0), atol=1e-5):
+        return Result(False, "softmax를 배치 차원(dim=0)으로 했습니다. 키 차원(dim=-1)이어야 합니다.")
+    if not torch.allclose(got, want, atol=1e-5):
+        return Result(False, "실제 키 위치의 가중치가 기대값과 다릅니다. 각 행의 합이 1인지 확인하세요.")
+    return Result(True, "각 행이 실제 키들 위의 확률 분포이고, 패딩은 정확히 0입니다.")
+
+
+def ch3_reverse_alignment(fn: Callable) -> Result:
+    """연습 3-3: fn(t, n) -> the source position output step t should attend to when reversing n tokens."""
+    _torch_fn_check(fn, "fn")
+    for n in (1, 4, 10):
+        for t in range(n):
+            got = fn(t, n)
+            if got is None:
+                return _TODO
+            if got != n - 1 - t:
+                if got == t:
+                    return Result(False, "그것은 복사 과제의 정렬입니다. 뒤집기에서는 첫 출력이 마지막 입력을 봅니다.")
+                if got == n - t:
+                    return Result(False, "한 칸 어긋났습니다. 위치는 0부터 셉니다.")
+                return Result(False, f"fn({t}, {n}) = {got}, 기대값 {n - 1 - t}")
+    return Result(True, "3.4절 히트맵의 반대 대각선이 바로 이 정렬입니다.")
+
+
+# ---- chapter 4 -------------------------------------------------------------------
+
+def ch4_attention(fn: Callable) -> Result:
+    """연습 4-1: fn(Q, K, V) -> (out, weights), softmax(Q K^T / sqrt(d)) V written out."""
+    import torch
+
+    from .attention import scaled_dot_product_attention
+
+    _torch_fn_check(fn, "fn")
+    g = torch.Generator().manual_seed(0)
+    Q, K, V = (torch.randn(5, 8, generator=g) for _ in range(3))
+    res = fn(Q.clone(), K.clone(), V.clone())
+    if res is None:
+        return _TODO
+    if not (isinstance(res, tuple) and len(res) == 2):
+        return Result(False, "(out, weights) 두 값을 튜플로 돌려주세요.")
+    out, w = (torch.as_tensor(x, dtype=torch.float32) for x in res)
+    want_out, want_w = scaled_dot_product_attention(Q, K, V)
+    if w.shape == want_w.shape and torch.allclose(w, torch.softmax(Q @ K.T, dim=-1), atol=1e-5):
+        return Result(False, "sqrt(d)로 나누는 것을 빠뜨렸습니다.")
+    if w.shape == want_w.shape and torch.allclose(w, torch.softmax(Q @ K.T / 8 ** 0.5, dim=0), atol=1e-5):
+        return Result(False, "softmax의 차원이 틀렸습니다. 각 쿼리(행)마다 키들(열) 위에서 합이 1이어야 합니다.")
+    if w.shape != want_w.shape or not torch.allclose(w, want_w, atol=1e-5):
+        return Result(False, "가중치가 기대값과 다릅니다. Q @ K.T / sqrt(d)에 softmax(dim=-1)를 취하세요.")
+    if out.shape != want_out.shape or not torch.allclose(out, want_out, atol=1e-5):
+        return Result(False, "가중치는 맞지만 출력이 다릅니다. weights @ V 입니다.")
+    return Result(True, "가중치와 출력 모두 lmlib.attention.scaled_dot_product_attention과 같습니다.")
+
+
+def ch4_causal_mask(fn: Callable) -> Result:
+    """연습 4-2: fn(T) -> bool (T, T), True where query i may attend to key j (j <= i)."""
+    import torch
+
+    from .attention import causal_mask
+
+    _torch_fn_check(fn, "fn")
+    for T in (1, 3, 6):
+        got = fn(T)
+        if got is None:
+            return _TODO
+        got = torch.as_tensor(got).bool()
+        want = causal_mask(T)
+        if got.shape != want.shape:
+            return Result(False, f"fn({T})의 모양이 {tuple(got.shape)}입니다. ({T}, {T})이어야 합니다.")
+        if torch.equal(got, want.T) and T > 1:
+            return Result(False, "뒤집혔습니다(전치). 행 i는 자기와 그 앞의 키 j <= i만 볼 수 있습니다.")
+        if torch.equal(got, ~want):
+            return Result(False, "True/False가 반대입니다. True가 '볼 수 있음'입니다.")
+        if not torch.equal(got, want):
+            return Result(False, f"fn({T})이 기대한 하삼각 행렬과 다릅니다.")
+    return Result(True, "하삼각 마스크입니다. 디코더가 미래 단어를 보지 못하게 하는 바로 그 마스크입니다(5장).")
+
+
+def ch4_receptive_field(fn: Callable) -> Result:
+    """연습 4-3: fn(n_layers, kernel) -> how many input positions one output of a stacked CNN sees."""
+    _torch_fn_check(fn, "fn")
+    for layers, kernel in ((1, 3), (2, 3), (3, 5), (4, 3)):
+        got = fn(layers, kernel)
+        if got is None:
+            return _TODO
+        want = 1 + layers * (kernel - 1)
+        if got == want:
+            continue
+        if got == layers * kernel:
+            return Result(False, "층마다 k칸이 더해지는 것이 아니라, 이미 보던 1칸에 (k-1)칸씩 넓어집니다.")
+        if got != want:
+            return Result(False, f"fn({layers}, {kernel}) = {got}, 기대값 {want}")
+    return Result(True, "커널 3을 두 층 쌓으면 5칸: 그보다 멀리 떨어진 두 단어는 한 출력에서 만나지 못합니다.")

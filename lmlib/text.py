@@ -19,8 +19,9 @@ A :class:`Vocab` then maps tokens to integer ids, the input every model in the b
 from __future__ import annotations
 
 import json
-import os
 import operator
+import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -37,7 +38,7 @@ MASK = "[MASK]"
 SPECIAL_TOKENS = (PAD, UNK, BOS, EOS, CLS, SEP, MASK)
 
 SPACE_TOKEN = "▁"  # U+2581 "lower one eighth block": a space the reader can see
-LEVELS = ("eojeol", "char", "morph")
+LEVELS = ("eojeol", "char", "morph", "english")
 
 
 # ---------------------------------------------------------------------------
@@ -167,12 +168,32 @@ class MorphTokenizer:
         return self._kiwi.join(pairs)
 
 
-_TOKENIZER_CLASSES = {"eojeol": EojeolTokenizer, "char": CharTokenizer, "morph": MorphTokenizer}
+class EnglishTokenizer:
+    """English words for the translation chapters: case kept, punctuation dropped.
+
+    "I went to the cafe, there were many people there" -> 10 tokens, as the lecture
+    counts them (L12); apostrophes stay inside words ("weren't"). Not a round trip:
+    detokenize joins with spaces and cannot restore the commas.
+    """
+
+    _WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
+
+    def tokenize(self, text: str) -> list[str]:
+        """Return the words of ``text`` in order, without punctuation."""
+        return self._WORD.findall(_check_text(text))
+
+    def detokenize(self, tokens: Iterable[str]) -> str:
+        """Join the words with single spaces."""
+        return " ".join(_check_tokens(tokens))
+
+
+_TOKENIZER_CLASSES = {"eojeol": EojeolTokenizer, "char": CharTokenizer, "morph": MorphTokenizer,
+                      "english": EnglishTokenizer}
 _tokenizers: dict[str, Any] = {}  # one instance per level, so tokenize() stays cheap in a loop
 
 
 def get_tokenizer(level: str = "eojeol"):
-    """Return the (shared) tokenizer object for ``level`` in ``("eojeol", "char", "morph")``."""
+    """Return the (shared) tokenizer object for ``level`` (one of LEVELS)."""
     if level not in _TOKENIZER_CLASSES:
         raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
     if level not in _tokenizers:
@@ -181,7 +202,7 @@ def get_tokenizer(level: str = "eojeol"):
 
 
 def tokenize(text: str, level: str = "eojeol") -> list[str]:
-    """Tokenize ``text`` at ``level`` ("eojeol", "char" or "morph")."""
+    """Tokenize ``text`` at ``level`` ("eojeol", "char", "morph", or "english" for target sentences)."""
     _check_text(text)  # check text first, so a bad text never waits for Kiwi to load
     return get_tokenizer(level).tokenize(text)
 

@@ -281,3 +281,22 @@ def test_local_nsmc_copy_counts_balance_and_speed():
         positive = sum(r.label for r in reviews) / len(reviews)
         assert 0.48 < positive < 0.52
     assert seconds < 1.0, f"reading 150k rows took {seconds:.2f} s"
+
+
+def test_parallel_corpus_has_the_lecture_pair_and_a_fixed_split():
+    from lmlib.data import load_parallel, parallel_split
+
+    pairs = load_parallel()
+    assert ("어제 카페 갔었어 거기 사람 많더라", "I went to the cafe, there were many people there") in pairs
+    assert len(set(pairs)) == len(pairs)
+    train, test = parallel_split()
+    assert len(train) + len(test) == len(pairs) and len(test) == round(0.1 * len(pairs))
+    assert parallel_split()[1] == test  # the held-out split never changes between calls
+    assert all(src and tgt for src, tgt in train + test)
+
+
+def test_load_parallel_rejects_unknown_names():
+    from lmlib.data import load_parallel
+
+    with pytest.raises(ValueError, match="name"):
+        load_parallel("nope")

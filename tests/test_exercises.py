@@ -228,3 +228,67 @@ def test_ch2_weighted_scorer_type_error():
         ex.ch2_weighted_scorer("NGramBlankScorer(fwd, bwd)")
     with pytest.raises(TypeError, match="make_scorer"):
         ex.ch2_weighted_scorer(NGramBlankScorer(forward=ex.course_models(2)))  # a scorer, not a function
+
+
+# --- chapters 3-4 ----------------------------------------------------------------------
+
+def test_ch3_bottleneck_size():
+    assert_right(ex.ch3_bottleneck_size(64))
+    assert_wrong(ex.ch3_bottleneck_size(30 * 64), "어텐션 디코더")
+    assert_wrong(ex.ch3_bottleneck_size(30), "d_hidden")
+    assert_wrong(ex.ch3_bottleneck_size(None), "아직 답이 없습니다")
+
+
+def test_ch3_masked_softmax():
+    import torch
+
+    def right(scores, lengths):
+        pad = torch.arange(scores.shape[1])[None, :] >= lengths[:, None]
+        return torch.softmax(scores.masked_fill(pad, float("-inf")), dim=-1)
+
+    def zero_after(scores, lengths):  # masks after the softmax: rows no longer sum to 1
+        pad = torch.arange(scores.shape[1])[None, :] >= lengths[:, None]
+        return torch.softmax(scores, dim=-1).masked_fill(pad, 0.0)
+
+    assert_right(ex.ch3_masked_softmax(right))
+    assert_wrong(ex.ch3_masked_softmax(lambda s, n: torch.softmax(s, dim=-1)), "패딩 위치")
+    assert_wrong(ex.ch3_masked_softmax(zero_after), "행의 합이 1")
+    assert_wrong(ex.ch3_masked_softmax(lambda s, n: s[:, :3]), "모양")
+    assert_wrong(ex.ch3_masked_softmax(lambda s, n: None), "아직 답이 없습니다")
+    with pytest.raises(TypeError, match="fn"):
+        ex.ch3_masked_softmax(3)
+
+
+def test_ch3_reverse_alignment():
+    assert_right(ex.ch3_reverse_alignment(lambda t, n: n - 1 - t))
+    assert_wrong(ex.ch3_reverse_alignment(lambda t, n: t), "복사 과제")
+    assert_wrong(ex.ch3_reverse_alignment(lambda t, n: n - t), "한 칸")
+
+
+def test_ch4_attention():
+    import torch
+
+    from lmlib.attention import scaled_dot_product_attention
+
+    assert_right(ex.ch4_attention(scaled_dot_product_attention))
+    no_scale = lambda q, k, v: (torch.softmax(q @ k.T, -1) @ v, torch.softmax(q @ k.T, -1))  # noqa: E731
+    assert_wrong(ex.ch4_attention(no_scale), "sqrt(d)")
+    wrong_dim = lambda q, k, v: (None, torch.softmax(q @ k.T / 8 ** 0.5, 0))  # noqa: E731
+    assert_wrong(ex.ch4_attention(lambda q, k, v: (torch.zeros(5, 8), wrong_dim(q, k, v)[1])), "softmax의 차원")
+    w_only = lambda q, k, v: (v, scaled_dot_product_attention(q, k, v)[1])  # noqa: E731
+    assert_wrong(ex.ch4_attention(w_only), "weights @ V")
+    assert_wrong(ex.ch4_attention(lambda q, k, v: q), "튜플")
+
+
+def test_ch4_causal_mask():
+    from lmlib.attention import causal_mask
+
+    assert_right(ex.ch4_causal_mask(causal_mask))
+    assert_wrong(ex.ch4_causal_mask(lambda T: causal_mask(T).T), "전치")
+    assert_wrong(ex.ch4_causal_mask(lambda T: ~causal_mask(T)), "반대")
+
+
+def test_ch4_receptive_field():
+    assert_right(ex.ch4_receptive_field(lambda n, k: 1 + n * (k - 1)))
+    assert_wrong(ex.ch4_receptive_field(lambda n, k: n * k), "(k-1)")
+    assert_wrong(ex.ch4_receptive_field(lambda n, k: None), "아직 답이 없습니다")

@@ -224,3 +224,11 @@ def test_encode_refuses_a_plain_string():
 def test_vocab_requires_specials_first():
     with pytest.raises(ValueError, match="must start with the special tokens"):
         Vocab(["나는", "<pad>"])
+
+
+def test_english_tokenizer_counts_the_lecture_example():
+    from lmlib.text import tokenize
+
+    tokens = tokenize("I went to the cafe, there were many people there", level="english")
+    assert tokens == ["I", "went", "to", "the", "cafe", "there", "were", "many", "people", "there"]
+    assert tokenize("there weren't many", level="english") == ["there", "weren't", "many"]
