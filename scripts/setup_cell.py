@@ -66,17 +66,20 @@ def deviations() -> list[str]:
 
 def write() -> None:
     """Make the canonical setup cell the first cell of every notebook (replacing an old one)."""
+    import nbformat  # only the writer needs it; --check runs with the standard library
+
     want = canonical_source()
     for path in notebooks():
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        cells = nb["cells"]
+        nb = nbformat.read(path, as_version=4)
+        cells = nb.cells
         if cells and TAG in cells[0].get("metadata", {}).get("tags", []):
-            cells[0]["source"] = want
-            cells[0]["metadata"]["tags"] = list(TAGS)
+            cells[0].source = want
+            cells[0].metadata["tags"] = list(TAGS)
         else:
-            cells.insert(0, {"cell_type": "code", "execution_count": None, "id": "setup",
-                             "metadata": {"tags": list(TAGS)}, "outputs": [], "source": want})
-        path.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+            cell = nbformat.v4.new_code_cell(want, metadata={"tags": list(TAGS)})
+            cell.id = "setup"
+            cells.insert(0, cell)
+        nbformat.write(nb, path)
 
 
 if __name__ == "__main__":
