@@ -356,3 +356,58 @@ def ch4_receptive_field(fn: Callable) -> Result:
         if got != want:
             return Result(False, f"fn({layers}, {kernel}) = {got}, 기대값 {want}")
     return Result(True, "커널 3을 두 층 쌓으면 5칸: 그보다 멀리 떨어진 두 단어는 한 출력에서 만나지 못합니다.")
+
+
+# ---- chapter 5 -------------------------------------------------------------------
+
+def ch5_decoder_input(tokens: Sequence[str]) -> Result:
+    """연습 5-1: the decoder input when the model must predict 'went' (teacher forcing)."""
+    if tokens is None:
+        return _TODO
+    if isinstance(tokens, str) or not isinstance(tokens, Sequence):
+        raise TypeError("tokens: expected a list of tokens like ['<s>', ...]")
+    got = list(tokens)
+    if got == [BOS, "I"]:
+        return Result(True, "학습 중에는 정답 앞부분 '<s> I'가 들어갑니다(모델이 'I'를 맞혔든 못 맞혔든).")
+    if got == ["I"]:
+        return Result(False, "디코더 입력은 문장 시작 토큰 <s>로 시작합니다.")
+    if got == [BOS, "I", "went"]:
+        return Result(False, "맞혀야 할 'went'까지 넣으면 답을 보여 주는 셈입니다.")
+    return Result(False, "'went' 앞까지의 정답 타깃 시퀀스를 <s>부터 쓰세요.")
+
+
+def ch5_shift(fn: Callable) -> Result:
+    """연습 5-3: fn(tgt_ids, bos_id, eos_id) -> (decoder_input, decoder_output) for teacher forcing."""
+    _torch_fn_check(fn, "fn")
+    for tgt in ([7, 8, 9], [5], [4, 4, 6, 10]):
+        res = fn(list(tgt), 2, 3)
+        if res is None:
+            return _TODO
+        if not (isinstance(res, tuple) and len(res) == 2):
+            return Result(False, "(decoder_input, decoder_output) 두 목록을 튜플로 돌려주세요.")
+        dec_in, dec_out = (list(x) for x in res)
+        if dec_in == [2] + tgt and dec_out == tgt + [3]:
+            continue
+        if dec_in == dec_out:
+            return Result(False, "입력과 출력이 같으면 모델은 그냥 베끼면 됩니다. 출력은 입력보다 한 칸 앞서야 합니다.")
+        if dec_in == [2] + tgt + [3]:
+            return Result(False, "디코더 입력에는 </s>가 들어가지 않습니다(</s> 다음에 예측할 것이 없으니까요).")
+        return Result(False, f"tgt={tgt}: 입력 {dec_in}, 출력 {dec_out}. 기대값은 입력 {[2] + tgt}, 출력 {tgt + [3]}")
+    return Result(True, "입력은 <s> + 타깃, 출력은 타깃 + </s>: 한 칸씩 어긋난 두 시퀀스입니다.")
+
+
+def ch5_step_loss(answer, prob: float = 0.25) -> Result:
+    """연습 5-2: the cross-entropy loss of one step where the gold token got probability `prob`."""
+    if answer is None:
+        return _TODO
+    value = _number(answer)
+    want = -math.log(prob)
+    if _close(value, want, 1e-6):
+        return Result(True, f"-log {prob} = {want:.4f}. 정답 확률이 1에 가까워질수록 손실은 0에 가까워집니다.")
+    if _close(value, math.log(prob), 1e-6):
+        return Result(False, "부호가 반대입니다. 손실은 -log p입니다.")
+    if _close(value, 1 - prob, 1e-6):
+        return Result(False, "1 - p가 아니라 -log p입니다(교차 엔트로피).")
+    if _close(value, -math.log10(prob), 1e-6) or _close(value, -math.log2(prob), 1e-6):
+        return Result(False, "자연로그(math.log)를 쓰세요.")
+    return Result(False, f"{value:.4g}은(는) 기대한 값과 다릅니다.")

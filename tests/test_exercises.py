@@ -292,3 +292,28 @@ def test_ch4_receptive_field():
     assert_right(ex.ch4_receptive_field(lambda n, k: 1 + n * (k - 1)))
     assert_wrong(ex.ch4_receptive_field(lambda n, k: n * k), "(k-1)")
     assert_wrong(ex.ch4_receptive_field(lambda n, k: None), "아직 답이 없습니다")
+
+
+# --- chapter 5 ---------------------------------------------------------------------------
+
+def test_ch5_decoder_input():
+    assert_right(ex.ch5_decoder_input(["<s>", "I"]))
+    assert_wrong(ex.ch5_decoder_input(["I"]), "<s>")
+    assert_wrong(ex.ch5_decoder_input(["<s>", "I", "went"]), "답을 보여")
+    assert_wrong(ex.ch5_decoder_input(None), "아직 답이 없습니다")
+    with pytest.raises(TypeError, match="tokens"):
+        ex.ch5_decoder_input("<s> I")
+
+
+def test_ch5_shift():
+    assert_right(ex.ch5_shift(lambda t, b, e: ([b] + t, t + [e])))
+    assert_wrong(ex.ch5_shift(lambda t, b, e: (t, t)), "한 칸")
+    assert_wrong(ex.ch5_shift(lambda t, b, e: ([b] + t + [e], t + [e])), "</s>가 들어가지")
+    assert_wrong(ex.ch5_shift(lambda t, b, e: None), "아직 답이 없습니다")
+
+
+def test_ch5_step_loss():
+    assert_right(ex.ch5_step_loss(math.log(4)))
+    assert_wrong(ex.ch5_step_loss(-math.log(4)), "부호")
+    assert_wrong(ex.ch5_step_loss(0.75), "1 - p")
+    assert_wrong(ex.ch5_step_loss(2.0), "자연로그")
