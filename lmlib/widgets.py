@@ -578,3 +578,400 @@ def attention_explorer(tokens, attentions, sentence_labels=None, query_tokens=No
         w.observe(redraw, names="value")
     redraw()
     show(W.VBox([W.HBox([sent, layer]), W.HBox([head, query]), out]), static)
+
+
+# --- teacher-forcing stepper -------------------------------------------------------
+#
+# A seq2seq decoder, one step at a time, in its two modes: training with teacher forcing
+# (the decoder input is the gold prefix) and free-running inference (the decoder input is
+# the model's own earlier predictions, so one early mistake is fed back: exposure bias).
+# The caller hands plain data, one dict per step and mode; the static view embeds it and
+# draws every token with textContent only.
+
+_TF_MODES = (("teacher", "교사 강요(학습)"), ("free", "자기 예측(추론)"))
+_TF_KEYS = ("step", "decoder_input", "gold", "topk", "loss", "gold_prob")
+_TF_TOL = 1e-6  # probabilities may stray this far outside [0, 1] (float32 softmax)
+_TF_GOLD = "#d95f02"  # the gold token's bar: the same orange as viz.bar_ranking's highlight
+_TF_WRONG = "#d62728"  # a decoder input token that differs from the gold prefix
+
+_TF_STYLE = """<style>
+.lmcb-teacherforcing{max-width:760px;color:#222}
+.lmcb-tf-title{font-size:1.1em;margin-bottom:2px}
+.lmcb-tf-sub{color:#777;font-size:85%}
+.lmcb-tf-hint{color:#444;font-size:90%;margin:4px 0 10px;padding:4px 8px;background:#f4f6fb;border-left:3px solid #4c72b0}
+.lmcb-tf-controls{display:flex;flex-wrap:wrap;align-items:center;gap:6px 14px;margin-bottom:10px}
+.lmcb-tf-modes{display:inline-flex;border:1px solid #4c72b0;border-radius:4px;overflow:hidden}
+.lmcb-tf-modes button{font-family:inherit;font-size:95%;border:0;padding:4px 10px;background:#fff;color:#4c72b0;cursor:pointer}
+.lmcb-tf-modes button.lmcb-tf-on{background:#4c72b0;color:#fff;font-weight:bold}
+.lmcb-tf-nav{display:inline-flex;align-items:center;gap:8px}
+.lmcb-tf-nav button{font-family:inherit;font-size:95%;padding:3px 10px;border:1px solid #bbb;border-radius:4px;background:#fafafa;cursor:pointer}
+.lmcb-tf-nav button:disabled{color:#bbb;cursor:default}
+.lmcb-tf-step{font-weight:bold;min-width:6em;text-align:center}
+.lmcb-tf-keys{color:#888;font-size:80%}
+.lmcb-tf-section{display:flex;align-items:baseline;gap:8px;margin:5px 0}
+.lmcb-tf-label{width:11.5em;flex:none;white-space:nowrap;text-align:right;color:#555;font-size:90%}
+.lmcb-tf-chips{display:flex;flex-wrap:wrap;gap:4px}
+.lmcb-tf-chip{display:inline-block;padding:1px 7px;border:1px solid #9db0d3;border-radius:10px;background:#eef2fa;font-size:95%;white-space:pre}
+.lmcb-tf-src .lmcb-tf-chip{border-color:#bbb;background:#f3f3f3}
+.lmcb-tf-ref .lmcb-tf-chip{border-style:dashed;background:#fff;color:#555}
+.lmcb-tf-chip.lmcb-tf-wrong{border-color:#d62728;background:#fde3e3;color:#a01010;font-weight:bold}
+.lmcb-tf-chip.lmcb-tf-goldchip{border-color:#d95f02;background:#fdebd9;font-weight:bold}
+.lmcb-tf-pred-ok{color:#2a7d2a}
+.lmcb-tf-pred-bad{color:#d62728}
+.lmcb-tf-note{color:#777;font-size:85%}
+.lmcb-tf-bars-title{font-weight:bold;margin:10px 0 4px}
+.lmcb-tf-brow{display:flex;align-items:center;margin:2px 0;font-size:90%}
+.lmcb-tf-bword{width:8em;flex:none;text-align:right;padding-right:8px;overflow:hidden;text-overflow:ellipsis;white-space:pre}
+.lmcb-tf-track{display:inline-block;width:360px;max-width:55%;flex:none}
+.lmcb-tf-bbar{display:block;height:15px;background:#4c72b0;border-radius:0 2px 2px 0}
+.lmcb-tf-brow.lmcb-tf-gold .lmcb-tf-bbar{background:#d95f02}
+.lmcb-tf-brow.lmcb-tf-gold .lmcb-tf-bword{font-weight:bold;color:#b34d00}
+.lmcb-tf-bp{padding-left:6px;font-size:85%;color:#555;white-space:nowrap}
+.lmcb-tf-absent{color:#a01010;font-size:90%;margin-top:4px}
+.lmcb-tf-losses{display:flex;flex-wrap:wrap;gap:4px 24px;margin-top:10px;padding-top:6px;border-top:1px solid #eee}
+.lmcb-tf-losses b{font-variant-numeric:tabular-nums}
+.lmcb-tf-legend{color:#777;font-size:80%;margin-top:6px}
+.lmcb-tf-sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 3px 0 8px;vertical-align:middle}
+.lmcb-teacherforcing:focus{outline:2px solid #9db0d3}
+</style>"""
+
+_TF_JS = """
+(function () {
+  var root = document.getElementById("%(id)s");
+  var data = JSON.parse(root.querySelector("script[type='application/json']").textContent);
+  function part(c) { return root.querySelector(".lmcb-tf-" + c); }
+  var prev = part("prev"), next = part("next"), stepLabel = part("step"), refRow = part("refrow");
+  var modeButtons = Array.prototype.slice.call(root.querySelectorAll(".lmcb-tf-modes button"));
+  var mode = "teacher", t = 0;
+  root.tabIndex = 0;  // focusable, for the arrow keys
+  function el(tag, cls, text) {
+    var e = document.createElement(tag); if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function chips(box, tokens, wrong) {
+    box.textContent = "";
+    tokens.forEach(function (tok, i) {
+      var c = el("span", "lmcb-tf-chip" + (wrong && wrong[i] ? " lmcb-tf-wrong" : ""), tok);
+      if (wrong && wrong[i]) c.title = i < data.ref.length ? "정답 접두어에서는 ‘" + data.ref[i] + "’" : "정답 문장보다 긺";
+      box.appendChild(c);
+    });
+  }
+  function num(x) { return x === null ? "—" : x.toFixed(3); }
+  function draw() {
+    var steps = data.modes[mode], n = steps.length, s = steps[t], free = mode === "free";
+    modeButtons.forEach(function (b) {
+      var on = b.getAttribute("data-mode") === mode;
+      b.classList.toggle("lmcb-tf-on", on); b.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    stepLabel.textContent = "단계 " + (t + 1) + " / " + n;
+    [[prev, t === 0], [next, t === n - 1]].forEach(function (bd) {
+      if (bd[1] && document.activeElement === bd[0]) root.focus();  // keep the arrow keys working
+      bd[0].disabled = bd[1];
+    });
+    root.setAttribute("data-mode", mode); root.setAttribute("data-step", String(t + 1));
+    chips(part("src"), data.src);
+    var wrong = s.decoder_input.map(function (tok, i) { return free && (i >= data.ref.length || data.ref[i] !== tok); });
+    chips(part("dec"), s.decoder_input, wrong);
+    part("declabel").textContent = free ? "디코더 입력 (모델 예측)" : "디코더 입력 (정답 접두어)";
+    refRow.style.display = free ? "" : "none";
+    chips(part("ref"), data.ref.slice(0, s.decoder_input.length));
+    var gold = part("gold"); gold.textContent = "";
+    if (s.gold === null) gold.appendChild(el("span", "lmcb-tf-note", "없음 (정답 문장이 이미 끝남)"));
+    else gold.appendChild(el("span", "lmcb-tf-chip lmcb-tf-goldchip", s.gold));
+    var pred = part("pred"), top = s.topk[0][0]; pred.textContent = "";
+    pred.appendChild(el("span", "lmcb-tf-chip", top));
+    if (s.gold !== null) {
+      var ok = top === s.gold;
+      pred.appendChild(el("span", ok ? "lmcb-tf-pred-ok" : "lmcb-tf-pred-bad", ok ? " ✓ 정답" : " ✗ 오답"));
+    }
+    pred.appendChild(el("span", "lmcb-tf-note", free ? "  → 다음 단계의 디코더 입력이 됩니다"
+                                                       : "  (다음 입력은 예측과 상관없이 정답)"));
+    part("bars-title").textContent = "다음 토큰 확률 (상위 " + s.topk.length + "개)";
+    var bars = part("bars"), hi = s.topk[0][1], found = false; bars.textContent = "";
+    s.topk.forEach(function (r) {
+      var isGold = s.gold !== null && r[0] === s.gold; found = found || isGold;
+      var row = el("div", "lmcb-tf-brow" + (isGold ? " lmcb-tf-gold" : ""));
+      var w = el("span", "lmcb-tf-bword", r[0]); w.title = r[0];
+      var track = el("span", "lmcb-tf-track"), b = el("span", "lmcb-tf-bbar");
+      b.style.width = (hi > 0 ? 100 * r[1] / hi : 0) + "%%"; track.appendChild(b);
+      row.appendChild(w); row.appendChild(track);
+      row.appendChild(el("span", "lmcb-tf-bp", r[1].toFixed(3) + (isGold ? "  ← 정답" : "")));
+      bars.appendChild(row);
+    });
+    var absent = part("absent");
+    absent.style.display = s.gold !== null && !found ? "" : "none";
+    absent.textContent = "정답이 상위 " + s.topk.length + "개에 없음" +
+      (s.gold !== null && s.gold_prob !== null ? " (p(‘" + s.gold + "’) = " + num(s.gold_prob) + ")" : "");
+    part("loss").textContent = s.loss === null ? "— (정답 없음)" :
+      (s.gold_prob !== null ? "−log " + num(s.gold_prob) + " = " : "") + num(s.loss);
+    part("mean").textContent = s.mean_loss === null ? "—" : num(s.mean_loss) + " (" + (t ? "1–" : "") + (t + 1) + "단계)";
+  }
+  function go(k) { var n = data.modes[mode].length; t = Math.max(0, Math.min(n - 1, k)); draw(); }
+  prev.addEventListener("click", function () { go(t - 1); });
+  next.addEventListener("click", function () { go(t + 1); });
+  modeButtons.forEach(function (b) {
+    b.addEventListener("click", function () { mode = b.getAttribute("data-mode"); go(t); });
+  });
+  root.addEventListener("keydown", function (e) {
+    var k = {ArrowLeft: t - 1, ArrowRight: t + 1, Home: 0, End: 1e9}[e.key];
+    if (k === undefined) return;
+    e.preventDefault(); go(k);
+  });
+  draw();
+})();
+"""
+
+
+def _tf_number(x, name: str, *, prob: bool, optional: bool):
+    import math
+    import numbers
+
+    if x is None and optional:
+        return None
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        what = "a probability in [0, 1]" if prob else "a non-negative loss"
+        none = " or None" if optional else ""
+        raise TypeError(f"{name}: expected {what}{none}, got {type(x).__name__} {x!r}")
+    v = float(x)
+    if not math.isfinite(v):
+        raise ValueError(f"{name}: expected a finite number, got {v}")
+    if prob and not -_TF_TOL <= v <= 1 + _TF_TOL:
+        raise ValueError(f"{name}: probabilities lie in [0, 1], got {v:.6g}; pass softmax outputs, not logits")
+    if not prob and v < -_TF_TOL:
+        raise ValueError(f"{name}: a loss -log p is never negative, got {v:.6g}")
+    return round(min(max(v, 0.0), 1.0) if prob else max(v, 0.0), 6)
+
+
+def _tf_tokens(x, name: str) -> list[str]:
+    if isinstance(x, str):
+        raise TypeError(f"{name}: expected a list of token strings, got the str {x!r}; split it: {x!r}.split()")
+    if not isinstance(x, (list, tuple)):
+        raise TypeError(f"{name}: expected a list of token strings, got {type(x).__name__}")
+    if not x:
+        raise ValueError(f"{name}: expected at least one token, got an empty list")
+    for i, t in enumerate(x):
+        if not isinstance(t, str):
+            raise TypeError(f"{name}[{i}]: expected a str token, got {type(t).__name__} {t!r}")
+    return list(x)
+
+
+def _tf_steps(steps, name: str) -> list[dict]:
+    """Checked copies of one mode's step dicts, with the running mean loss added."""
+    if isinstance(steps, (str, dict)) or not isinstance(steps, (list, tuple)):
+        raise TypeError(f"{name}: expected a list of step dicts, got {type(steps).__name__}")
+    if not steps:
+        raise ValueError(f"{name}: expected at least one step, got an empty list")
+    out, losses = [], []
+    for i, s in enumerate(steps):
+        where = f"{name}[{i}]"
+        if not isinstance(s, dict):
+            raise TypeError(f"{where}: expected a dict with keys {', '.join(_TF_KEYS)}; got {type(s).__name__}")
+        missing = [k for k in _TF_KEYS if k not in s]
+        if missing:
+            raise ValueError(f"{where}: missing key(s) {', '.join(map(repr, missing))}; "
+                             f"each step needs {', '.join(_TF_KEYS)}")
+        step = s["step"]
+        if isinstance(step, bool) or not isinstance(step, int):
+            raise TypeError(f"{where}['step']: expected an int, got {type(step).__name__} {step!r}")
+        if out and step <= out[-1]["step"]:
+            raise ValueError(f"{where}['step']: steps must increase, got {step} after {out[-1]['step']}")
+        gold = s["gold"]
+        if gold is not None and not isinstance(gold, str):
+            raise TypeError(f"{where}['gold']: expected a str token or None, got {type(gold).__name__} {gold!r}")
+        topk = s["topk"]
+        if isinstance(topk, (str, dict)) or not isinstance(topk, (list, tuple)):
+            raise TypeError(f"{where}['topk']: expected a list of (token, probability) pairs, "
+                            f"got {type(topk).__name__}")
+        if not topk:
+            raise ValueError(f"{where}['topk']: expected at least one (token, probability) pair, got an empty list")
+        pairs = []
+        for j, pair in enumerate(topk):
+            if isinstance(pair, str) or not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise TypeError(f"{where}['topk'][{j}]: expected a (token, probability) pair, got {pair!r}")
+            if not isinstance(pair[0], str):
+                raise TypeError(f"{where}['topk'][{j}]: expected a str token first, got {type(pair[0]).__name__}")
+            pairs.append([pair[0], _tf_number(pair[1], f"{where}['topk'][{j}]", prob=True, optional=False)])
+        pairs.sort(key=lambda p: -p[1])  # stable: ties keep the caller's order
+        loss = _tf_number(s["loss"], f"{where}['loss']", prob=False, optional=True)
+        if loss is not None:
+            losses.append(loss)
+        out.append({"step": step, "decoder_input": _tf_tokens(s["decoder_input"], f"{where}['decoder_input']"),
+                    "gold": gold, "topk": pairs, "loss": loss,
+                    "gold_prob": _tf_number(s["gold_prob"], f"{where}['gold_prob']", prob=True, optional=True),
+                    "mean_loss": round(sum(losses) / len(losses), 6) if losses else None})
+    return out
+
+
+def _tf_reference(teacher: list[dict], free: list[dict]) -> list[str]:
+    """The gold decoder input sequence (<s> and the gold tokens), from the teacher-forced
+    inputs and every step's gold token; the free-running steps fill what teacher leaves out."""
+    ref: dict[int, str] = {}
+    for steps in (teacher, free):
+        for s in steps:
+            if steps is teacher:
+                for i, tok in enumerate(s["decoder_input"]):
+                    ref.setdefault(i, tok)
+            else:
+                ref.setdefault(0, s["decoder_input"][0])
+            if s["gold"] is not None:
+                ref.setdefault(len(s["decoder_input"]), s["gold"])
+    out = []
+    while len(out) in ref:  # the contiguous prefix
+        out.append(ref[len(out)])
+    return out
+
+
+def _check_teacher_forcing(src_tokens, teacher, free, title) -> dict:
+    if not isinstance(title, str):
+        raise TypeError(f"title: expected a str, got {type(title).__name__}")
+    src = _tf_tokens(src_tokens, "src_tokens")
+    modes = {"teacher": _tf_steps(teacher, "teacher"), "free": _tf_steps(free, "free")}
+    return {"src": src, "modes": modes, "ref": _tf_reference(modes["teacher"], modes["free"]), "title": title}
+
+
+def teacher_forcing_html(src_tokens: list[str], teacher: list[dict], free: list[dict], title: str = "") -> str:
+    """Static teacher-forcing stepper: step through a seq2seq decoder in training mode (the
+    decoder input is the gold prefix: teacher forcing) and in inference mode (its own earlier
+    predictions, mistakes included: exposure bias), seeing per step the encoder and decoder
+    inputs, the gold token, the top-k next-token probabilities and the loss -log p(gold).
+
+    `teacher` and `free`: one dict per step with keys step (int), decoder_input (list of str),
+    gold (str or None), topk (list of (token, probability), best first), loss (-log p(gold) or
+    None) and gold_prob (float or None). The two lists may have different lengths.
+    """
+    return _static_teacher_forcing(_check_teacher_forcing(src_tokens, teacher, free, title))
+
+
+def _static_teacher_forcing(d: dict) -> str:
+    on = ' class="lmcb-tf-on" aria-pressed="true"'
+    modes = "".join(f'<button type="button" data-mode="{m}"{on if m == "teacher" else ""}>{label}</button>'
+                    for m, label in _TF_MODES)
+    n = len(d["modes"]["teacher"])
+    title = f' <span class="lmcb-tf-usertitle">— {html.escape(d["title"])}</span>' if d["title"] else ""
+
+    def section(label, cls, row_cls="", chips=True):
+        return (f'<div class="lmcb-tf-section{row_cls}"><span class="lmcb-tf-label lmcb-tf-{cls}label">{label}</span>'
+                f'<span class="lmcb-tf-{cls}{" lmcb-tf-chips" if chips else ""}"></span></div>')
+
+    body = (
+        _TF_STYLE
+        + f'<div class="lmcb-tf-title"><b>교사 강요 단계별 보기</b>{title} '
+        '<span class="lmcb-tf-sub">(정적 버전: 미리 계산한 확률)</span></div>'
+        '<div class="lmcb-tf-hint"><b>교사 강요(학습)</b>: 디코더 입력이 언제나 정답 접두어입니다. '
+        '<b>자기 예측(추론)</b>: 모델이 앞에서 고른 단어가 다음 입력이 되어, 한 번 틀리면 그 오류가 이어집니다 '
+        '(노출 편향; 정답과 다른 입력은 빨간색).</div>'
+        f'<div class="lmcb-tf-controls"><span class="lmcb-tf-modes" role="group" aria-label="모드">{modes}</span>'
+        '<span class="lmcb-tf-nav"><button type="button" class="lmcb-tf-prev">◀ 이전</button>'
+        f'<span class="lmcb-tf-step" aria-live="polite">단계 1 / {n}</span>'
+        '<button type="button" class="lmcb-tf-next">다음 ▶</button></span>'
+        '<span class="lmcb-tf-keys">(← → 키로도 이동)</span></div>'
+        + section("인코더 입력 (원문)", "src")
+        + section("디코더 입력", "dec")
+        + section("정답 접두어 (비교)", "ref", " lmcb-tf-refrow")
+        + section("정답 다음 토큰", "gold", chips=False)
+        + section("모델의 1위 예측", "pred", chips=False)
+        + '<div class="lmcb-tf-bars-title"></div><div class="lmcb-tf-bars"></div><div class="lmcb-tf-absent"></div>'
+        '<div class="lmcb-tf-losses"><span>이 단계 손실 −log p(정답) = <b class="lmcb-tf-loss"></b></span>'
+        '<span>평균 손실 = <b class="lmcb-tf-mean"></b></span></div>'
+        f'<div class="lmcb-tf-legend"><span class="lmcb-tf-sw" style="background:{_TF_GOLD}"></span>정답 토큰'
+        f'<span class="lmcb-tf-sw" style="background:{_TF_WRONG}"></span>정답 접두어와 다른 디코더 입력</div>'
+    )
+    return static_html("teacherforcing", d, body, _TF_JS)
+
+
+def _tf_panel_html(d: dict, mode: str, i: int) -> str:
+    """The live view's text part for step i of a mode: the same chips and labels as the static view."""
+    s, steps, free = d["modes"][mode][i], d["modes"][mode], mode == "free"
+    ref = d["ref"]
+
+    def chip(tok, style=""):
+        return (f'<span style="display:inline-block;padding:1px 7px;margin:1px 2px;border:1px solid #9db0d3;'
+                f'border-radius:10px;background:#eef2fa;white-space:pre;{style}">{html.escape(tok)}</span>')
+
+    wrong = f"border-color:{_TF_WRONG};background:#fde3e3;color:#a01010;font-weight:bold"
+    dec = "".join(chip(tok, wrong if free and (j >= len(ref) or ref[j] != tok) else "")
+                  for j, tok in enumerate(s["decoder_input"]))
+
+    def row(label, content):
+        return (f'<div style="margin:3px 0"><span style="display:inline-block;width:11.5em;white-space:nowrap;text-align:right;'
+                f'color:#555;margin-right:6px">{label}</span>{content}</div>')
+
+    gold = ("없음 (정답 문장이 이미 끝남)" if s["gold"] is None
+            else chip(s["gold"], f"border-color:{_TF_GOLD};background:#fdebd9;font-weight:bold"))
+    top = s["topk"][0][0]
+    verdict = "" if s["gold"] is None else (" ✓ 정답" if top == s["gold"] else f' <span style="color:{_TF_WRONG}">✗ 오답</span>')
+    num = lambda x: "—" if x is None else f"{x:.3f}"  # noqa: E731
+    loss = ("— (정답 없음)" if s["loss"] is None
+            else (f"−log {num(s['gold_prob'])} = " if s["gold_prob"] is not None else "") + num(s["loss"]))
+    absent = ""
+    if s["gold"] is not None and all(tok != s["gold"] for tok, _ in s["topk"]):
+        p = f" (p(‘{html.escape(s['gold'])}’) = {num(s['gold_prob'])})" if s["gold_prob"] is not None else ""
+        absent = f'<div style="color:#a01010">정답이 상위 {len(s["topk"])}개에 없음{p}</div>'
+    return (
+        f'<div style="font-family:\'NanumGothic\',\'Noto Sans KR\',sans-serif">'
+        f"<b>{dict(_TF_MODES)[mode]} · 단계 {i + 1} / {len(steps)}</b>"
+        + row("인코더 입력 (원문)", "".join(chip(t, "background:#f3f3f3;border-color:#bbb") for t in d["src"]))
+        + row("디코더 입력 (모델 예측)" if free else "디코더 입력 (정답 접두어)", dec)
+        + (row("정답 접두어 (비교)", "".join(chip(t, "border-style:dashed;background:#fff")
+                                         for t in ref[: len(s["decoder_input"])])) if free else "")
+        + row("정답 다음 토큰", gold)
+        + row("모델의 1위 예측", chip(top) + verdict)
+        + absent
+        + f"<div>이 단계 손실 −log p(정답) = <b>{loss}</b> &nbsp; 평균 손실 = <b>{num(s['mean_loss'])}</b></div></div>"
+    )
+
+
+def teacher_forcing_stepper(src_tokens, teacher, free, title: str = "") -> None:
+    """Step through a seq2seq decoder in training (teacher forcing) and inference (free-running)
+    mode, live and static: the encoder and decoder inputs, the gold token, the top-k next-token
+    probabilities as bars (gold highlighted) and the loss. Arguments as for teacher_forcing_html."""
+    d = _check_teacher_forcing(src_tokens, teacher, free, title)
+    static = _static_teacher_forcing(d)
+    import ipywidgets as W
+    from IPython.display import display
+    import matplotlib.pyplot as plt
+
+    from . import viz
+
+    mode = W.ToggleButtons(options=[(label, m) for m, label in _TF_MODES], value="teacher", description="모드")
+    prev = W.Button(description="◀ 이전", layout=W.Layout(width="90px"))
+    nxt = W.Button(description="다음 ▶", layout=W.Layout(width="90px"))
+    step = W.IntSlider(value=1, min=1, max=len(d["modes"]["teacher"]), description="단계")
+    panel = W.HTML()
+    out = W.Output()
+    busy = [False]
+
+    def redraw(*_):
+        if busy[0]:
+            return
+        m, i = mode.value, step.value - 1
+        s = d["modes"][m][i]
+        prev.disabled, nxt.disabled = i == 0, i == step.max - 1
+        panel.value = _tf_panel_html(d, m, i)
+        with out:
+            out.clear_output(wait=True)
+            gold = s["gold"]
+            ax = viz.bar_ranking([(tok, p) for tok, p in s["topk"]], highlight=gold,
+                                 title=f"{dict(_TF_MODES)[m]} · {i + 1}단계: 다음 토큰 확률"
+                                       + (f" (정답 ‘{gold}’)" if gold is not None else ""))
+            ax.figure.tight_layout()
+            display(ax.figure)  # plt.show(fig) fails outside the inline backend
+            plt.close(ax.figure)
+
+    def new_mode(_):
+        busy[0] = True
+        try:  # keep the step where the other mode has it, else its last
+            n = len(d["modes"][mode.value])
+            step.value = min(step.value, n)
+            step.max = n
+        finally:
+            busy[0] = False
+        redraw()
+
+    mode.observe(new_mode, names="value")
+    step.observe(redraw, names="value")
+    prev.on_click(lambda _: setattr(step, "value", max(step.min, step.value - 1)))
+    nxt.on_click(lambda _: setattr(step, "value", min(step.max, step.value + 1)))
+    redraw()
+    show(W.VBox([mode, W.HBox([prev, step, nxt]), panel, out]), static)

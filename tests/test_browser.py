@@ -249,3 +249,181 @@ def test_attention_hostile_tokens_render_as_text(browser_page):
     assert page.eval_on_selector_all(".lmcb-att-sentence option", "os => os.map(o => o.textContent)") == [hostile[2]]
     page.locator(".lmcb-att-row").nth(1).click()
     assert_bars_show(page, hostile[1], hostile, w[0, 0, 1])
+
+
+# --- the teacher-forcing stepper ---------------------------------------------------------
+
+import math  # noqa: E402
+
+from lmlib.widgets import teacher_forcing_html  # noqa: E402
+
+# "어제 카페 갔었어 거기 사람 많더라" -> "I went to the cafe there were many people there", by hand.
+# Inference mode goes wrong early: "go" at step 2, fed back as the next input.
+TF_SRC = ["어제", "카페", "갔었어", "거기", "사람", "많더라"]
+TF_GOLD = ["I", "went", "to", "the", "cafe", "there", "were", "many", "people", "there", "</s>"]
+TF_TOPK = [
+    [("I", 0.62), ("We", 0.21), ("Yesterday", 0.09), ("There", 0.05)],
+    [("go", 0.45), ("went", 0.38), ("was", 0.1), ("have", 0.05)],
+    [("to", 0.81), ("there", 0.1), ("home", 0.05), (".", 0.02)],
+    [("a", 0.48), ("the", 0.4), ("cafe", 0.07), ("school", 0.03)],
+    [("cafe", 0.7), ("coffee", 0.15), ("store", 0.1), ("place", 0.03)],
+]
+TF_FREE_TOPK = TF_TOPK[:2] + [
+    [("to", 0.7), ("there", 0.15), ("home", 0.1), (".", 0.03)],
+    [("the", 0.5), ("a", 0.3), ("school", 0.1), ("cafe", 0.05)],
+    [("</s>", 0.7), ("I", 0.1), ("It", 0.1), ("There", 0.05)],  # the gold "cafe" is not in the top 4
+]
+
+
+def tf_steps(free):
+    steps, inputs = [], ["<s>"]
+    for t, topk in enumerate(TF_FREE_TOPK if free else TF_TOPK):
+        p = dict(topk).get(TF_GOLD[t], 0.002)
+        steps.append({"step": t + 1, "decoder_input": list(inputs), "gold": TF_GOLD[t], "topk": topk,
+                      "loss": -math.log(p), "gold_prob": p})
+        inputs.append(topk[0][0] if free else TF_GOLD[t])
+    return steps
+
+
+def stepper(page):
+    """What the stepper shows now."""
+    return page.evaluate("""() => {
+      const r = document.querySelector('.lmcb-teacherforcing'), q = s => r.querySelector(s);
+      const all = s => Array.from(r.querySelectorAll(s));
+      const shown = e => e.offsetParent !== null;
+      return {
+        step: q('.lmcb-tf-step').textContent,
+        mode: all('.lmcb-tf-modes button.lmcb-tf-on').map(b => b.textContent),
+        src: all('.lmcb-tf-src .lmcb-tf-chip').map(c => c.textContent),
+        dec: all('.lmcb-tf-dec .lmcb-tf-chip').map(c => c.textContent),
+        wrong: all('.lmcb-tf-dec .lmcb-tf-chip').map(c => c.classList.contains('lmcb-tf-wrong')),
+        wrongColor: all('.lmcb-tf-dec .lmcb-tf-wrong').map(c => getComputedStyle(c).borderTopColor),
+        ref: shown(q('.lmcb-tf-refrow')) ? all('.lmcb-tf-ref .lmcb-tf-chip').map(c => c.textContent) : null,
+        gold: q('.lmcb-tf-gold').textContent,
+        pred: q('.lmcb-tf-pred').textContent,
+        bars: all('.lmcb-tf-brow').map(b => [b.querySelector('.lmcb-tf-bword').textContent,
+          parseFloat(b.querySelector('.lmcb-tf-bp').textContent),
+          b.querySelector('.lmcb-tf-bbar').getBoundingClientRect().width,
+          b.classList.contains('lmcb-tf-gold'),
+          getComputedStyle(b.querySelector('.lmcb-tf-bbar')).backgroundColor]),
+        absent: shown(q('.lmcb-tf-absent')) ? q('.lmcb-tf-absent').textContent : null,
+        loss: q('.lmcb-tf-loss').textContent,
+        mean: q('.lmcb-tf-mean').textContent,
+        prevDisabled: q('.lmcb-tf-prev').disabled,
+        nextDisabled: q('.lmcb-tf-next').disabled,
+      };
+    }""")
+
+
+def assert_step_shows(s, step, free):
+    """The bars, the gold highlight and the losses of `step` (a step dict) as drawn."""
+    assert [w for w, _, _, _, _ in s["bars"]] == [w for w, _ in step["topk"]]
+    assert [p for _, p, _, _, _ in s["bars"]] == pytest.approx([p for _, p in step["topk"]], abs=5e-4)
+    widths = [px for _, _, px, _, _ in s["bars"]]
+    assert widths[0] > 0 and [px / widths[0] for px in widths] == \
+        pytest.approx([p / step["topk"][0][1] for _, p in step["topk"]], abs=0.01)
+    gold_rows = [w for w, _, _, g, _ in s["bars"] if g]
+    assert gold_rows == ([step["gold"]] if step["gold"] in dict(step["topk"]) else [])
+    for w, _, _, g, color in s["bars"]:
+        assert rgb(color) == ((217, 95, 2) if g else (76, 114, 176))  # orange gold, blue others
+    assert s["gold"] == step["gold"]
+    assert s["loss"] == f"−log {step['gold_prob']:.3f} = {step['loss']:.3f}"
+
+
+def test_teacher_forcing_stepper_in_the_browser(browser_page, tmp_path):
+    teacher, free = tf_steps(free=False), tf_steps(free=True)
+    page = browser_page.open_html(teacher_forcing_html(TF_SRC, teacher, free, title="어제 카페"))
+    page.wait_for_selector(".lmcb-tf-brow")
+
+    # at load: step 1 of training mode
+    s = stepper(page)
+    assert s["step"] == "단계 1 / 5" and s["mode"] == ["교사 강요(학습)"]
+    assert s["src"] == TF_SRC and s["dec"] == ["<s>"] and not any(s["wrong"])
+    assert s["ref"] is None  # the comparison row is for inference mode only
+    assert_step_shows(s, teacher[0], free=False)
+    assert s["bars"][0][3]  # "I" is the top bar and the gold one
+    assert s["pred"].startswith("I") and "✓ 정답" in s["pred"] and s["absent"] is None
+    assert s["mean"] == f"{teacher[0]['loss']:.3f} (1단계)"
+    assert s["prevDisabled"] and not s["nextDisabled"]
+
+    page.click("button:has-text('다음 ▶')")
+    page.click("button:has-text('다음 ▶')")
+    s = stepper(page)
+    assert s["step"] == "단계 3 / 5" and s["dec"] == ["<s>", "I", "went"]  # the gold prefix, not "go"
+    assert_step_shows(s, teacher[2], free=False)
+    mean3 = sum(st["loss"] for st in teacher[:3]) / 3
+    assert s["mean"] == f"{mean3:.3f} (1–3단계)"
+    assert not s["prevDisabled"]
+
+    page.keyboard.press("ArrowLeft")
+    s = stepper(page)
+    assert s["step"] == "단계 2 / 5" and s["dec"] == ["<s>", "I"]
+    assert_step_shows(s, teacher[1], free=False)
+    assert [g for _, _, _, g, _ in s["bars"]] == [False, True, False, False]  # gold "went" is second
+    assert "✗ 오답" in s["pred"] and "정답" in s["pred"]
+
+    # inference mode, same step; one step on, the model's own "go" is the input, marked red
+    page.click("button:has-text('자기 예측(추론)')")
+    s = stepper(page)
+    assert s["mode"] == ["자기 예측(추론)"] and s["step"] == "단계 2 / 5"
+    assert s["dec"] == ["<s>", "I"] and not any(s["wrong"]) and s["ref"] == ["<s>", "I"]
+    page.keyboard.press("ArrowRight")
+    s = stepper(page)
+    assert s["step"] == "단계 3 / 5"
+    assert s["dec"] == ["<s>", "I", "go"] and s["wrong"] == [False, False, True]
+    assert s["ref"] == ["<s>", "I", "went"]
+    assert s["wrongColor"] == ["rgb(214, 39, 40)"]
+    assert_step_shows(s, free[2], free=True)
+    assert "다음 단계의 디코더 입력" in s["pred"]
+    page.screenshot(path=str(tmp_path / "teacher_forcing_free.png"), full_page=True)
+
+    # the last step: the gold token is not in the top k; no step beyond the end
+    page.click("button:has-text('다음 ▶')")
+    page.click("button:has-text('다음 ▶')")
+    s = stepper(page)
+    assert s["step"] == "단계 5 / 5" and s["nextDisabled"]
+    assert s["dec"] == ["<s>", "I", "go", "to", "the"] and s["wrong"] == [False, False, True, False, False]
+    assert s["absent"] == "정답이 상위 4개에 없음 (p(‘cafe’) = 0.002)"
+    assert_step_shows(s, free[4], free=True)
+    page.keyboard.press("ArrowRight")  # focus moved to the widget when ▶ was disabled: keys still work
+    page.keyboard.press("End")
+    assert stepper(page)["step"] == "단계 5 / 5"
+    assert page.locator(".lmcb-tf-next").is_disabled()
+
+    page.keyboard.press("Home")
+    s = stepper(page)
+    assert s["step"] == "단계 1 / 5" and s["prevDisabled"]
+    page.keyboard.press("ArrowLeft")
+    assert stepper(page)["step"] == "단계 1 / 5"
+
+    page.click("button:has-text('교사 강요(학습)')")
+    assert stepper(page)["mode"] == ["교사 강요(학습)"]
+    shot = tmp_path / "teacher_forcing.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 1000
+
+
+def test_teacher_forcing_modes_of_different_lengths(browser_page):
+    teacher, free = tf_steps(free=False), tf_steps(free=True)[:3]
+    page = browser_page.open_html(teacher_forcing_html(TF_SRC, teacher, free))
+    page.wait_for_selector(".lmcb-tf-brow")
+    page.locator(".lmcb-teacherforcing").focus()
+    page.keyboard.press("End")
+    assert stepper(page)["step"] == "단계 5 / 5"
+    page.click("button:has-text('자기 예측(추론)')")  # a shorter list: its last step
+    s = stepper(page)
+    assert s["step"] == "단계 3 / 3" and s["nextDisabled"] and s["dec"] == ["<s>", "I", "go"]
+
+
+def test_teacher_forcing_hostile_tokens_render_as_text(browser_page):
+    hostile = ["</script><b id='pwned'>x</b>", "<!--<script>", "<img src=x onerror=window.pwned=1>"]
+    step = {"step": 1, "decoder_input": ["<s>", hostile[0]], "gold": hostile[2],
+            "topk": [(hostile[1], 0.5), (hostile[2], 0.3)], "loss": -math.log(0.3), "gold_prob": 0.3}
+    page = browser_page.open_html(teacher_forcing_html(hostile, [step], [step], title=hostile[2]))
+    page.wait_for_selector(".lmcb-tf-brow")
+    s = stepper(page)
+    assert s["src"] == hostile and s["dec"] == ["<s>", hostile[0]]
+    assert [w for w, _, _, _, _ in s["bars"]] == hostile[1:] and s["gold"] == hostile[2]
+    assert page.locator("#pwned").count() == 0 and page.locator("img").count() == 0
+    assert page.evaluate("window.pwned === undefined")
+    assert hostile[2] in page.text_content(".lmcb-tf-title")

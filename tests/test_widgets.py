@@ -459,3 +459,261 @@ def test_attention_explorer_displays_one_bundle_and_redraws(layers, displayed, m
     np.testing.assert_allclose(_heatmap_values(fig), layers[2][1, :, :3, :3].mean(0))
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == SENTS[1]
     assert plt.get_fignums() == []
+
+
+# --- teacher_forcing_html and teacher_forcing_stepper ------------------------------------
+#
+# Hand-made steps for the lecture's example: "어제 카페 갔었어 거기 사람 많더라" -> "I went to the
+# cafe there were many people there". Training mode feeds the gold prefix; in inference mode the
+# model picks "go" at step 2 (gold: "went"), feeds it back, and later ends the sentence too early.
+
+import math  # noqa: E402
+
+TF_SRC = ["어제", "카페", "갔었어", "거기", "사람", "많더라"]
+TF_GOLD = ["I", "went", "to", "the", "cafe", "there", "were", "many", "people", "there", "</s>"]
+TF_TEACHER_TOPK = [
+    [("I", 0.62), ("We", 0.21), ("Yesterday", 0.09), ("There", 0.05)],
+    [("go", 0.45), ("went", 0.38), ("was", 0.1), ("have", 0.05)],
+    [("to", 0.81), ("there", 0.1), ("home", 0.05), (".", 0.02)],
+    [("a", 0.48), ("the", 0.4), ("cafe", 0.07), ("school", 0.03)],
+    [("cafe", 0.7), ("coffee", 0.15), ("store", 0.1), ("place", 0.03)],
+    [("yesterday", 0.35), (".", 0.3), ("and", 0.2), ("there", 0.1)],
+    [("were", 0.6), ("was", 0.3), ("are", 0.05), ("is", 0.03)],
+    [("many", 0.5), ("a", 0.2), ("lots", 0.15), ("so", 0.1)],
+    [("people", 0.9), ("persons", 0.05), ("guests", 0.03), ("customers", 0.01)],
+    [("there", 0.45), (".", 0.4), ("</s>", 0.1), ("here", 0.03)],
+    [("</s>", 0.8), (".", 0.15), ("!", 0.03), ("and", 0.01)],
+]
+TF_FREE_TOPK = TF_TEACHER_TOPK[:2] + [
+    [("to", 0.7), ("there", 0.15), ("home", 0.1), (".", 0.03)],
+    [("the", 0.5), ("a", 0.3), ("school", 0.1), ("cafe", 0.05)],
+    [("cafe", 0.66), ("coffee", 0.2), ("store", 0.08), ("place", 0.03)],
+    [(".", 0.6), ("there", 0.2), ("and", 0.1), ("yesterday", 0.05)],
+    [("</s>", 0.7), ("I", 0.1), ("It", 0.1), ("There", 0.05)],  # the gold "were" is not in the top 4
+]
+TF_FREE_GOLD_PROB = {6: 0.004}
+
+
+def tf_step(t, decoder_input, gold, topk, gold_prob=None):
+    if gold_prob is None:
+        gold_prob = dict(topk).get(gold)
+    return {"step": t + 1, "decoder_input": list(decoder_input), "gold": gold, "topk": list(topk),
+            "loss": -math.log(gold_prob) if gold_prob else None, "gold_prob": gold_prob}
+
+
+def tf_teacher():
+    return [tf_step(t, ["<s>"] + TF_GOLD[:t], TF_GOLD[t], topk) for t, topk in enumerate(TF_TEACHER_TOPK)]
+
+
+def tf_free():
+    steps, inputs = [], ["<s>"]
+    for t, topk in enumerate(TF_FREE_TOPK):
+        steps.append(tf_step(t, inputs, TF_GOLD[t], topk, TF_FREE_GOLD_PROB.get(t)))
+        inputs = inputs + [topk[0][0]]  # the model's own top-1 becomes the next input
+    return steps
+
+
+def test_tf_test_data_is_what_the_lecture_needs():
+    free = tf_free()
+    assert [s["decoder_input"] for s in free][2] == ["<s>", "I", "go"]  # the early mistake, fed back
+    assert len(free) == 7 and len(tf_teacher()) == 11
+
+
+def test_teacher_forcing_html_is_deterministic():
+    a = widgets.teacher_forcing_html(TF_SRC, tf_teacher(), tf_free(), title="번역")
+    assert a == widgets.teacher_forcing_html(tuple(TF_SRC), tf_teacher(), tf_free(), title="번역")
+    # tuples, as a caller may build them, give the same page as lists
+    as_tuples = [dict(s, decoder_input=tuple(s["decoder_input"]), topk=tuple(map(tuple, s["topk"])))
+                 for s in tf_teacher()]
+    assert a == widgets.teacher_forcing_html(TF_SRC, as_tuples, tf_free(), title="번역")
+    assert a != widgets.teacher_forcing_html(TF_SRC, tf_teacher(), tf_free())  # the id follows the input
+    assert a != widgets.teacher_forcing_html(TF_SRC, tf_teacher(), tf_free()[:3], title="번역")
+    [eid] = re.findall(r'<div class="lmcb-widget lmcb-teacherforcing" id="([^"]+)"', a)
+    [js] = [text for kind, text in parse(a).scripts if kind != "application/json"]
+    assert f'document.getElementById("{eid}")' in js
+    assert "%(" not in js and "%%" not in js
+    for text in ("교사 강요(학습)", "자기 예측(추론)", "◀ 이전", "다음 ▶", "단계 1 / 11", "번역",
+                 "'NanumGothic','Noto Sans KR',sans-serif"):
+        assert text in a
+    assert "http" not in a.replace("aria-live", "")  # no CDN, nothing fetched
+
+
+def test_teacher_forcing_html_embeds_the_steps():
+    teacher, free = tf_teacher(), tf_free()
+    data = embedded_data(widgets.teacher_forcing_html(TF_SRC, teacher, free))
+    assert data["src"] == TF_SRC and data["title"] == ""
+    assert data["ref"] == ["<s>"] + TF_GOLD  # the gold decoder input, to mark the free-running mistakes
+    for mode, steps in (("teacher", teacher), ("free", free)):
+        got = data["modes"][mode]
+        assert len(got) == len(steps)
+        losses = []
+        for g, s in zip(got, steps):
+            assert g["step"] == s["step"] and g["decoder_input"] == s["decoder_input"] and g["gold"] == s["gold"]
+            assert g["topk"] == [[w, p] for w, p in s["topk"]]
+            assert g["loss"] == pytest.approx(s["loss"], abs=1e-6)
+            assert g["gold_prob"] == pytest.approx(s["gold_prob"], abs=1e-6)
+            losses.append(s["loss"])
+            assert g["mean_loss"] == pytest.approx(sum(losses) / len(losses), abs=1e-6)
+    assert data["modes"]["free"][6]["loss"] == pytest.approx(-math.log(0.004), abs=1e-6)
+
+
+def test_teacher_forcing_html_sorts_topk_and_keeps_missing_losses():
+    steps = [{"step": 0, "decoder_input": ["<s>"], "gold": "b", "topk": [("a", 0.2), ("b", 0.7), ("c", 0.1)],
+              "loss": None, "gold_prob": None},
+             {"step": 1, "decoder_input": ["<s>", "b"], "gold": None, "topk": [("</s>", 1.0000001)],
+              "loss": 0.5, "gold_prob": None}]
+    data = embedded_data(widgets.teacher_forcing_html(["x"], steps, steps[:1]))
+    got = data["modes"]["teacher"]
+    assert got[0]["topk"] == [["b", 0.7], ["a", 0.2], ["c", 0.1]]  # best first
+    assert got[1]["topk"] == [["</s>", 1.0]]  # float32 rounding above 1 is clipped
+    assert [s["mean_loss"] for s in got] == [None, 0.5]  # the mean over the steps that have a loss
+    assert data["ref"] == ["<s>", "b"]
+
+
+def _tf_bad(mode="teacher", i=0, **change):
+    teacher, free = tf_teacher(), tf_free()
+    steps = teacher if mode == "teacher" else free
+    for k, v in change.items():
+        if v is KeyError:
+            del steps[i][k]
+        else:
+            steps[i][k] = v
+    return TF_SRC, teacher, free
+
+
+@pytest.mark.parametrize("args, error, message", [
+    ((TF_SRC, [], tf_free()), ValueError, r"teacher: expected at least one step"),
+    ((TF_SRC, tf_teacher(), []), ValueError, r"free: expected at least one step"),
+    ((TF_SRC, tf_teacher()[0], tf_free()), TypeError, r"teacher: expected a list of step dicts, got dict"),
+    ((TF_SRC, tf_teacher(), "I went"), TypeError, r"free: expected a list of step dicts"),
+    ((TF_SRC, tf_teacher() + [3], tf_free()), TypeError, r"teacher\[11\]: expected a dict"),
+    (([], tf_teacher(), tf_free()), ValueError, r"src_tokens: expected at least one token"),
+    (("어제 카페", tf_teacher(), tf_free()), TypeError, r"src_tokens: .*split it"),
+    ((["어제", 3], tf_teacher(), tf_free()), TypeError, r"src_tokens\[1\]: expected a str"),
+    (_tf_bad(loss=KeyError), ValueError, r"teacher\[0\]: missing key\(s\) 'loss'"),
+    (_tf_bad("free", 2, gold=KeyError, topk=KeyError), ValueError, r"free\[2\]: missing key\(s\) 'gold', 'topk'"),
+    (_tf_bad(step="1"), TypeError, r"teacher\[0\]\['step'\]: expected an int"),
+    (_tf_bad(i=1, step=1), ValueError, r"teacher\[1\]\['step'\]: steps must increase"),
+    (_tf_bad(decoder_input="<s> I"), TypeError, r"teacher\[0\]\['decoder_input'\]: .*str"),
+    (_tf_bad("free", 1, decoder_input=[]), ValueError, r"free\[1\]\['decoder_input'\]: expected at least one"),
+    (_tf_bad(gold=5), TypeError, r"teacher\[0\]\['gold'\]: expected a str token or None"),
+    (_tf_bad(topk=[]), ValueError, r"teacher\[0\]\['topk'\]: expected at least one"),
+    (_tf_bad(topk={"I": 0.5}), TypeError, r"teacher\[0\]\['topk'\]: expected a list of \(token, probability\)"),
+    (_tf_bad(topk=[("I", 0.5, 1)]), TypeError, r"teacher\[0\]\['topk'\]\[0\]: expected a \(token, probability\)"),
+    (_tf_bad(topk=[(1, 0.5)]), TypeError, r"teacher\[0\]\['topk'\]\[0\]: expected a str token"),
+    (_tf_bad("free", 3, topk=[("the", 1.5)]), ValueError, r"free\[3\]\['topk'\]\[0\]: probabilities lie in \[0, 1\]"),
+    (_tf_bad(topk=[("I", -0.1)]), ValueError, r"teacher\[0\]\['topk'\]\[0\]: probabilities lie in \[0, 1\]"),
+    (_tf_bad(topk=[("I", float("nan"))]), ValueError, r"teacher\[0\]\['topk'\]\[0\]: expected a finite"),
+    (_tf_bad(topk=[("I", "0.5")]), TypeError, r"teacher\[0\]\['topk'\]\[0\]: expected a probability"),
+    (_tf_bad(gold_prob=2.0), ValueError, r"teacher\[0\]\['gold_prob'\]: probabilities lie in \[0, 1\]"),
+    (_tf_bad(loss=-1.0), ValueError, r"teacher\[0\]\['loss'\]: a loss -log p is never negative"),
+    (_tf_bad(loss=True), TypeError, r"teacher\[0\]\['loss'\]: expected a non-negative loss or None"),
+])
+def test_teacher_forcing_html_checks_its_arguments(args, error, message):
+    with pytest.raises(error, match=message):
+        widgets.teacher_forcing_html(*args)
+
+
+def test_teacher_forcing_html_checks_the_title():
+    with pytest.raises(TypeError, match="title: expected a str"):
+        widgets.teacher_forcing_html(TF_SRC, tf_teacher(), tf_free(), title=None)
+
+
+def test_teacher_forcing_accepts_numpy_numbers():
+    steps = [dict(s, topk=[(w, np.float32(p)) for w, p in s["topk"]], loss=np.float64(s["loss"]),
+                  gold_prob=np.float32(s["gold_prob"])) for s in tf_teacher()]
+    data = embedded_data(widgets.teacher_forcing_html(TF_SRC, steps, tf_free()))
+    assert data["modes"]["teacher"][0]["topk"][0] == ["I", pytest.approx(0.62, abs=1e-6)]
+
+
+@pytest.mark.parametrize("token", ["</script><b id='x'>", "<!--<script>", "</SCRIPT >", "<img src=x onerror=alert(1)>"])
+def test_teacher_forcing_tokens_cannot_break_out(token):
+    teacher = [tf_step(0, ["<s>", token], token, [(token, 0.6), ("&amp;", 0.4)])]
+    fragment = widgets.teacher_forcing_html([token, "카페"], teacher, teacher, title=token)
+    parts = parse(fragment)
+    assert [kind for kind, _ in parts.scripts] == ["application/json", "text/javascript"]
+    assert fragment.count("</script>") == 2  # only the two real end tags
+    assert "<" not in parts.scripts[0][1]
+    assert "<img" not in fragment and "<b id" not in fragment
+    assert html.escape(token) in fragment  # the title, as text
+    data = json.loads(parts.scripts[0][1])
+    assert data["src"][0] == data["modes"]["free"][0]["gold"] == data["title"] == token  # back unchanged
+    assert data["modes"]["teacher"][0]["topk"][1][0] == "&amp;"
+
+
+@pytest.mark.parametrize("view", [widgets.teacher_forcing_stepper, widgets.teacher_forcing_html])
+def test_teacher_forcing_views_check_arguments_first(displayed, view):
+    with pytest.raises(ValueError, match=r"free: expected at least one step"):
+        view(TF_SRC, tf_teacher(), [])
+    assert displayed == []
+
+
+def _tf_chart(fig):
+    """(labels top-down, bar colours top-down, title) of the live view's bar chart."""
+    ax = fig.axes[0]
+    bars = sorted(ax.patches, key=lambda p: -p.get_y())
+    labels = [t.get_text() for _, t in sorted(zip(ax.get_yticks(), ax.get_yticklabels()), key=lambda yt: -yt[0])]
+    return labels, [matplotlib.colors.to_hex(b.get_facecolor()) for b in bars], ax.get_title()
+
+
+def test_teacher_forcing_stepper_displays_one_bundle_and_steps(displayed, monkeypatch):
+    import ipywidgets
+    import matplotlib.pyplot as plt
+
+    teacher, free = tf_teacher(), tf_free()
+    widgets.teacher_forcing_stepper(TF_SRC, teacher, free, title="번역")
+    [(bundle, kw)] = bundles(displayed)
+    assert WIDGET_MIME in bundle and kw.get("raw") is True
+    assert bundle["text/html"] == widgets.teacher_forcing_html(TF_SRC, teacher, free, title="번역")
+    [fig] = _figures(displayed)
+    assert plt.get_fignums() == []  # closed after display
+    labels, colors, title = _tf_chart(fig)
+    assert labels == ["I", "We", "Yesterday", "There"] and "1단계" in title
+    assert colors == ["#d95f02"] + ["#4c72b0"] * 3  # the gold bar is highlighted
+
+    # drive the live view: capture the widget that show() receives
+    shown = []
+    monkeypatch.setattr(widgets, "show", lambda w, static: shown.append(w))
+    widgets.teacher_forcing_stepper(TF_SRC, teacher, free)
+    [box] = shown
+    mode, (prev, step, nxt), panel = box.children[0], box.children[1].children, box.children[2]
+    assert isinstance(mode, ipywidgets.ToggleButtons) and isinstance(step, ipywidgets.IntSlider)
+    assert isinstance(box.children[3], ipywidgets.Output)
+    assert mode.value == "teacher" and (step.value, step.min, step.max) == (1, 1, 11)
+    assert prev.disabled and not nxt.disabled
+    displayed.clear()
+    nxt.click()  # ▶ advances the slider and redraws that step
+    assert step.value == 2 and not prev.disabled
+    labels, colors, title = _tf_chart(_figures(displayed)[-1])
+    assert labels == ["go", "went", "was", "have"] and "2단계" in title and "‘went’" in title
+    assert colors == ["#4c72b0", "#d95f02", "#4c72b0", "#4c72b0"]
+    assert "교사 강요(학습) · 단계 2 / 11" in panel.value and ">went</span>" in panel.value
+    nxt.click(), nxt.click()
+    assert step.value == 4
+    prev.click()
+    assert step.value == 3 and "−log 0.810 = 0.211" in panel.value
+    assert _tf_chart(_figures(displayed)[-1])[0] == ["to", "there", "home", "."]
+    assert "#d62728" not in panel.value  # teacher forcing: no wrong decoder input
+
+    displayed.clear()
+    mode.value = "free"  # the same step in inference mode: the model's own "go" is fed back
+    assert len(_figures(displayed)) == 1
+    assert step.value == 3 and step.max == 7
+    assert "자기 예측(추론) · 단계 3 / 7" in panel.value
+    assert re.search(r"#d62728[^>]*>go</span>", panel.value)  # the mismatching chip is red
+    assert _tf_chart(_figures(displayed)[-1])[0] == ["to", "there", "home", "."]
+    assert _tf_chart(_figures(displayed)[-1])[1][0] == "#d95f02"
+    step.value = 7
+    assert nxt.disabled and "정답이 상위 4개에 없음" in panel.value
+    nxt.click()
+    assert step.value == 7  # no step beyond the end
+    assert "#d95f02" not in _tf_chart(_figures(displayed)[-1])[1]  # the gold "were" is not drawn
+    displayed.clear()
+    mode.value = "teacher"  # back: the step stays, the slider range grows again
+    assert (step.value, step.max) == (7, 11) and not nxt.disabled
+    assert _tf_chart(_figures(displayed)[-1])[0] == ["were", "was", "are", "is"]
+    mode.value = "free"
+    step.value = 1
+    mode.value = "teacher"
+    assert step.value == 1 and prev.disabled
+    assert plt.get_fignums() == []
