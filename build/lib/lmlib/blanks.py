@@ -1,0 +1,114 @@
+"""Filling a blank from its context: forward, backward, or both directions (ELMo's idea).
+
+Lecture L8-L9: a forward LM predicts a word from the words before it, a backward LM
+from the words after it; ELMo (Peters et al., 2018) uses both. The broad definition
+of a language model, P(w | context), lets the context sit on both sides of the blank,
+which is where BERT's masked language model goes next (chapter 7).
+
+Here a scorer maps a Blank to a log-score for every candidate word:
+- forward:  log P_f(w | left context)
+- backward: log P_b(w | right context)
+- both:     the sum of the two (a product of the two directional probabilities —
+            a simple "product of experts", not the exact P(w | left, right)).
+Any object with `rank_blank(blank) -> list[(word, score)]` works with evaluate_blanks(),
+so later chapters (BERT's MLM) are measured on the same blanks.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from .text import BOS, EOS, UNK
+
+_NOT_ANSWERS = (BOS, EOS, UNK)
+
+
+@dataclass(frozen=True)
+class Blank:
+    """A sentence with one word hidden: left context, the hidden answer, right context."""
+
+    left: tuple[str, ...]
+    answer: str
+    right: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return " ".join((*self.left, "___", *self.right))
+
+
+def make_blanks(sentences: Iterable[Sequence[str]], vocab: Iterable[str] | None = None,
+                seed: int = 0, min_len: int = 3) -> list[Blank]:
+    """One blank per sentence (of >= min_len tokens) at a random inner position.
+
+    With `vocab`, only words in it are chosen as answers: a word the model never saw
+    cannot be ranked, and counting it would measure the vocabulary, not the context.
+    """
+    if isinstance(min_len, bool) or not isinstance(min_len, int) or min_len < 3:
+        raise ValueError(f"min_len: expected an int >= 3 (a blank needs a word on each side), got {min_len!r}")
+    known = None if vocab is None else set(vocab)
+    rng = random.Random(seed)
+    blanks = []
+    for i, s in enumerate(sentences):
+        if isinstance(s, str):
+            raise TypeError(f"sentences[{i}]: expected a list of tokens, got a str; tokenize first")
+        s = tuple(s)
+        if len(s) < min_len:
+            continue
+        positions = [j for j in range(1, len(s) - 1) if known is None or s[j] in known]
+        if positions:
+            j = rng.choice(positions)
+            blanks.append(Blank(s[:j], s[j], s[j + 1:]))
+    return blanks
+
+
+class NGramBlankScorer:
+    """Rank the words for a blank with a forward model, a backward model, or both."""
+
+    def __init__(self, forward=None, backward=None) -> None:
+        if forward is None and backward is None:
+            raise ValueError("forward, backward: expected at least one fitted NGramLM, got neither")
+        if forward is not None and forward.direction != "forward":
+            raise ValueError(f"forward: expected a model with direction='forward', got {forward.direction!r}")
+        if backward is not None and backward.direction != "backward":
+            raise ValueError(f"backward: expected a model with direction='backward', got {backward.direction!r}")
+        self.forward, self.backward = forward, backward
+        models = [m for m in (forward, backward) if m is not None]
+        words = set.intersection(*(set(m.vocab) for m in models))
+        self.candidates = sorted(words - set(_NOT_ANSWERS))
+
+    def scores(self, blank: Blank) -> dict[str, float]:
+        """Log-score of every candidate word for this blank (natural log; -inf for probability 0)."""
+        total = dict.fromkeys(self.candidates, 0.0)
+        for model, ctx in ((self.forward, blank.left), (self.backward, blank.right)):
+            if model is None:
+                continue
+            dist = model.next_word_distribution(list(ctx))
+            for w in self.candidates:
+                p = dist[w]
+                total[w] += math.log(p) if p > 0 else -math.inf
+        return total
+
+    def rank_blank(self, blank: Blank, top_k: int | None = None) -> list[tuple[str, float]]:
+        """Candidates sorted by score, best first (ties broken by the word, for reproducibility)."""
+        ranked = sorted(self.scores(blank).items(), key=lambda ws: (-ws[1], ws[0]))
+        return ranked[:top_k]
+
+
+def evaluate_blanks(scorer, blanks: Sequence[Blank], ks: Sequence[int] = (1, 5)) -> dict[str, float]:
+    """Accuracy@k for each k and mean reciprocal rank of the answer over `blanks`."""
+    if not blanks:
+        raise ValueError("blanks: expected at least one Blank, got none")
+    hits = dict.fromkeys(ks, 0)
+    rr = 0.0
+    for b in blanks:
+        ranked = [w for w, _ in scorer.rank_blank(b)]
+        rank = ranked.index(b.answer) + 1 if b.answer in ranked else math.inf
+        rr += 0.0 if rank == math.inf else 1.0 / rank
+        for k in ks:
+            hits[k] += rank <= k
+    out = {f"top{k}": hits[k] / len(blanks) for k in ks}
+    out["mrr"] = rr / len(blanks)
+    out["n"] = len(blanks)
+    return out

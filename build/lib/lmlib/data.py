@@ -1,0 +1,323 @@
+"""Data: the course's small Korean corpus and the Naver Sentiment Movie Corpus (NSMC).
+
+Lecture: a language model is learned from a corpus (말뭉치) — "count the words, then
+estimate probabilities" — and is judged on sentences it has not seen, so every corpus
+is split into a training part and a held-out test part.
+
+* ``load_corpus()`` reads the book's own everyday-Korean sentences shipped inside the
+  package (``lmlib/data/ko_daily.txt``, one sentence per line).
+* ``load_nsmc()`` reads NSMC (e9t/nsmc, CC0 1.0): 200,000 movie reviews labelled
+  0 (negative) / 1 (positive), used in the classification chapters. The files are not
+  shipped; ``nsmc_path()`` finds them on disk, or downloads the official files once
+  (checking their SHA-256) into ``~/.cache/lmlib/nsmc``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import os
+import random
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# ---------------------------------------------------------------------------
+# the course corpus
+# ---------------------------------------------------------------------------
+
+
+def _corpus_dir() -> Any:
+    """Folder holding the package's corpora (a Path-like Traversable)."""
+    return importlib.resources.files("lmlib") / "data"
+
+
+def available_corpora() -> list[str]:
+    """Names accepted by :func:`load_corpus` (the ``*.txt`` files in ``lmlib/data``)."""
+    folder = _corpus_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(f.name[: -len(".txt")] for f in folder.iterdir()
+                  if f.name.endswith(".txt") and f.is_file())
+
+
+def load_corpus(name: str = "ko_daily") -> list[str]:
+    """Return the sentences of the packaged corpus ``name`` (stripped, empty lines dropped)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    names = available_corpora()
+    # Looking the name up in the listing also rules out paths such as "../secret".
+    if name not in names:
+        raise ValueError(f"name must be one of the packaged corpora {names}, got {name!r}")
+    # utf-8-sig: a byte-order mark written by some editors must not end up in sentence 1.
+    text = (_corpus_dir() / f"{name}.txt").read_text(encoding="utf-8-sig")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def train_test_split(items: Iterable[T], test_fraction: float = 0.1,
+                     seed: int = 0) -> tuple[list[T], list[T]]:
+    """Shuffle ``items`` with ``random.Random(seed)`` and split off a test part.
+
+    The test part has ``round(len(items) * test_fraction)`` items, but at least one and
+    at most ``len(items) - 1``, so neither part is ever empty.
+    """
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise TypeError(f"items must be a list of items (e.g. sentences), got {type(items).__name__}")
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)):
+        raise TypeError(f"test_fraction must be a float in (0, 1), got {type(test_fraction).__name__}")
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    items = list(items)
+    if len(items) < 2:
+        raise ValueError(f"items must hold at least 2 items to split, got {len(items)}")
+    random.Random(seed).shuffle(items)  # own generator: the global random state is untouched
+    n_test = min(max(round(len(items) * test_fraction), 1), len(items) - 1)
+    return items[n_test:], items[:n_test]
+
+
+def course_split(name: str = "ko_daily", test_fraction: float = 0.1,
+                 seed: int = 0) -> tuple[list[list[str]], list[list[str]]]:
+    """The book's fixed split of a packaged corpus into eojeol-tokenised train and test sentences."""
+    from .text import tokenize
+
+    train, test = train_test_split(load_corpus(name), test_fraction=test_fraction, seed=seed)
+    return [tokenize(s) for s in train], [tokenize(s) for s in test]
+
+
+def load_parallel(name: str = "ko_en") -> list[tuple[str, str]]:
+    """Return the (source, target) sentence pairs of the packaged parallel corpus ``name``."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    path = _corpus_dir() / f"{name}.tsv"
+    if not path.is_file():
+        raise ValueError(f"name must name a packaged parallel corpus (lmlib/data/*.tsv), got {name!r}")
+    pairs = []
+    for i, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) != 2 or not cols[0].strip() or not cols[1].strip():
+            raise ValueError(f"{name}.tsv line {i}: expected 'source<TAB>target', got {line!r}")
+        pairs.append((cols[0].strip(), cols[1].strip()))
+    return pairs
+
+
+def parallel_split(name: str = "ko_en", test_fraction: float = 0.1, seed: int = 0
+                   ) -> tuple[list[tuple[list[str], list[str]]], list[tuple[list[str], list[str]]]]:
+    """The book's fixed held-out split of a parallel corpus, tokenised (eojeol -> english words)."""
+    from .text import tokenize
+
+    train, test = train_test_split(load_parallel(name), test_fraction=test_fraction, seed=seed)
+    tok = lambda pairs: [(tokenize(k), tokenize(e, level="english")) for k, e in pairs]  # noqa: E731
+    return tok(train), tok(test)
+
+
+# ---------------------------------------------------------------------------
+# NSMC
+# ---------------------------------------------------------------------------
+
+NSMC_SPLITS = ("train", "test")
+NSMC_ENV_VAR = "LMLIB_NSMC_DIR"
+NSMC_URL = "https://raw.githubusercontent.com/e9t/nsmc/master/ratings_{split}.txt"
+# SHA-256 and size of the official files, as recorded by Hugging Face datasets in
+# datasets/nsmc/dataset_infos.json ("download_checksums" for these exact URLs); the same
+# two digests appear independently in other projects that pin e9t/nsmc (e.g. at commit
+# eafdd77e310f399a4d0083a58ade40b55a5a308d for ratings_test.txt).
+NSMC_SHA256 = {
+    "train": "e03b7d14e9e41be8d464a28057cd25d7396c53e67aa7fd5f7e552c59b0ee2940",
+    "test": "8ac9f64052f11dbf6ae0acb5e038f03d90a76f0eda7820cfb3a92d02edfcebda",
+}
+NSMC_NUM_BYTES = {"train": 14_628_807, "test": 4_893_335}
+NSMC_HEADER = "id\tdocument\tlabel"
+DOWNLOAD_TIMEOUT_S = 30  # per network operation; a dead connection fails instead of hanging
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """One NSMC review: its id, its text (may be ""), and label 0 = negative, 1 = positive."""
+
+    id: str
+    document: str
+    label: int
+
+
+def nsmc_cache_dir() -> Path:
+    """The user cache folder for NSMC: ``$XDG_CACHE_HOME/lmlib/nsmc`` or ``~/.cache/lmlib/nsmc``."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "lmlib" / "nsmc"
+
+
+def _in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def _open_url(url: str, timeout: float):
+    """Open ``url`` for reading (a separate function so tests can serve bytes instead)."""
+    return urllib.request.urlopen(url, timeout=timeout)
+
+
+def _download(url: str, dest: Path, sha256: str, total: int | None = None) -> None:
+    """Download ``url`` to ``dest`` atomically, verifying its SHA-256.
+
+    The bytes go to a temporary file in the same folder, which is renamed with
+    ``os.replace`` only after the checksum matched, so ``dest`` is either absent or
+    complete — never half-written, even if the download is interrupted.
+    """
+    from tqdm.auto import tqdm  # imported here: only a download needs a progress bar
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
+    tmp = Path(tmp_name)
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as out, _open_url(url, DOWNLOAD_TIMEOUT_S) as response:
+            headers = getattr(response, "headers", None)
+            length = headers.get("Content-Length") if headers is not None else None
+            with tqdm(total=int(length) if length else total, unit="B", unit_scale=True,
+                      desc=dest.name) as bar:
+                while chunk := response.read(1 << 16):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    bar.update(len(chunk))
+        if digest.hexdigest() != sha256:
+            raise ValueError(
+                f"checksum mismatch for {url}: expected sha256 {sha256}, got "
+                f"{digest.hexdigest()}. The download was incomplete or the file changed "
+                f"upstream; nothing was saved to {dest}."
+            )
+        os.replace(tmp, dest)
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
+        tmp.unlink(missing_ok=True)
+        raise OSError(
+            f"could not download {url}: {err}. Check the internet connection, or "
+            f"point {NSMC_ENV_VAR} at a folder that already has {dest.name}."
+        ) from err
+    except BaseException:  # also Ctrl-C: never leave a .part file behind
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _describe_missing_folder(folder: Path, filename: str) -> str:
+    if not folder.exists():
+        return f"the folder {folder} does not exist"
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    found = sorted(p.name for p in folder.iterdir())[:10]
+    return f"the folder {folder} has no {filename} (it holds: {', '.join(found) or 'nothing'})"
+
+
+def nsmc_path(split: str = "train", data_dir: str | os.PathLike | None = None,
+              download: bool | None = None) -> Path:
+    """Find ``ratings_{split}.txt``: data_dir, then $LMLIB_NSMC_DIR, then the cache, then download.
+
+    ``download=None`` downloads only in Google Colab; ``True`` allows it anywhere;
+    ``False`` never touches the network. A folder given explicitly (argument or
+    environment variable) that lacks the file is an error, not a reason to look elsewhere.
+    """
+    if split not in NSMC_SPLITS:
+        raise ValueError(f"split must be one of {NSMC_SPLITS}, got {split!r}")
+    if download is not None and not isinstance(download, bool):
+        raise TypeError(f"download must be True, False or None, got {type(download).__name__}")
+    filename = f"ratings_{split}.txt"
+
+    # (a) the argument
+    if data_dir is not None:
+        if not isinstance(data_dir, (str, os.PathLike)):
+            raise TypeError(f"data_dir must be a str or path, got {type(data_dir).__name__}")
+        folder = Path(data_dir).expanduser()
+        if (folder / filename).is_file():
+            return folder / filename
+        raise FileNotFoundError(
+            f"data_dir={str(data_dir)!r} was given, but {_describe_missing_folder(folder, filename)}."
+        )
+
+    # (b) the environment variable
+    env_dir = os.environ.get(NSMC_ENV_VAR)
+    if env_dir:
+        folder = Path(env_dir).expanduser()
+        if (folder / filename).is_file():
+            return folder / filename
+        raise FileNotFoundError(
+            f"{NSMC_ENV_VAR}={env_dir!r} is set, but {_describe_missing_folder(folder, filename)}."
+        )
+
+    # (c) the cache, filled by an earlier download
+    cached = nsmc_cache_dir() / filename
+    if cached.is_file():
+        return cached
+
+    # (d) download: asked for, or by default in Colab, where there is always internet
+    if download or (download is None and _in_colab()):
+        _download(NSMC_URL.format(split=split), cached, NSMC_SHA256[split], NSMC_NUM_BYTES[split])
+        return cached
+
+    # (e) give up, saying where we looked and how to fix it
+    why_no_download = ("download=False was given" if download is False
+                       else "downloading is automatic only in Google Colab")
+    raise FileNotFoundError(
+        f"NSMC file {filename} not found. Looked in:\n"
+        f"  - the data_dir argument: not given\n"
+        f"  - the environment variable {NSMC_ENV_VAR}: not set\n"
+        f"  - the cache: {cached} (not there)\n"
+        f"and did not download it ({why_no_download}). To fix it, do one of:\n"
+        f"  - set {NSMC_ENV_VAR} to a folder holding ratings_train.txt and ratings_test.txt\n"
+        f"  - pass data_dir='/path/to/that/folder'\n"
+        f"  - with internet, pass download=True to fetch the official file into the cache"
+    )
+
+
+def _read_nsmc(path: Path, limit: int | None) -> list[Review]:
+    """Parse an NSMC file; any malformed row is an error naming the file and line."""
+    reviews: list[Review] = []
+    # newline="\n": split rows only at "\n", so a stray "\r" or U+2028 inside a review
+    # cannot cut it in two (str.splitlines would).
+    with open(path, encoding="utf-8", newline="\n") as f:
+        header = f.readline().rstrip("\r\n").lstrip("\ufeff")
+        if header != NSMC_HEADER:
+            raise ValueError(
+                f"{path.name}, line 1: expected the header {NSMC_HEADER!r}, got {header[:80]!r}"
+            )
+        for lineno, line in enumerate(f, start=2):
+            if limit is not None and len(reviews) >= limit:
+                break
+            if line.endswith("\n"):
+                line = line[:-1]
+            if line.endswith("\r"):
+                line = line[:-1]
+            fields = line.split("\t")
+            if len(fields) != 3:
+                raise ValueError(
+                    f"{path.name}, line {lineno}: expected 3 tab-separated columns "
+                    f"(id, document, label), got {len(fields)}: {line[:80]!r}"
+                )
+            review_id, document, label = fields
+            if label not in ("0", "1"):
+                raise ValueError(f"{path.name}, line {lineno}: label must be 0 or 1, got {label!r}")
+            if not review_id:
+                raise ValueError(f"{path.name}, line {lineno}: the id column is empty")
+            reviews.append(Review(review_id, document, int(label)))
+    return reviews
+
+
+def load_nsmc(split: str = "train", data_dir: str | os.PathLike | None = None,
+              download: bool | None = None, limit: int | None = None) -> list[Review]:
+    """Load NSMC reviews of ``split`` ("train" or "test"); ``limit`` keeps the first rows.
+
+    A few official reviews are empty; they are kept with ``document == ""`` so that
+    row counts match the files (filter them yourself if a model cannot take them).
+    See :func:`nsmc_path` for where the file is looked for.
+    """
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+        raise TypeError(f"limit must be an int >= 0 or None, got {type(limit).__name__}")
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be an int >= 0 or None, got {limit}")
+    return _read_nsmc(nsmc_path(split, data_dir=data_dir, download=download), limit)

@@ -1,0 +1,358 @@
+"""Checkers for the chapters' exercises (연습문제).
+
+Each checker recomputes the expected answer from the course corpus with lmlib (no
+answer is typed in here) and returns a Result that says what is right or, for the
+usual mistakes, what went wrong. In a notebook the Result prints itself.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Sequence
+
+from .text import BOS, EOS
+
+
+@dataclass(frozen=True)
+class Result:
+    """Outcome of one check: ok, and a message in Korean for the student."""
+
+    ok: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __repr__(self) -> str:
+        return ("[O] 정답입니다. " if self.ok else "[X] 다시 해 보세요. ") + self.message
+
+
+def _close(a: float, b: float, rel: float = 1e-9) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-15)
+
+
+_TODO = Result(False, "아직 답이 없습니다. 답을 채운 뒤 이 셀을 다시 실행하세요.")
+
+
+def _number(answer, name: str = "answer") -> float:
+    # numbers.Real, not (int, float): numpy/pandas scalars (np.int64 from a chain_rule table) count too.
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
+        raise TypeError(f"{name}: expected a number (int or float), got {type(answer).__name__}")
+    return float(answer)
+
+
+@lru_cache(maxsize=None)
+def course_models(order: int = 2, smoothing: str = "mle", k: float = 1.0, direction: str = "forward"):
+    """The reference n-gram model the exercises use: fitted on the course corpus's train split."""
+    from .data import course_split
+    from .ngram import NGramLM
+
+    train, _ = course_split()
+    return NGramLM(order, smoothing=smoothing, k=k, direction=direction).fit(train)
+
+
+# ---- chapter 1 -------------------------------------------------------------------
+
+def ch1_conditional(answer) -> Result:
+    """연습 1-1: P(운전 | 난폭) from the train split's bigram counts (MLE)."""
+    if answer is None:
+        return _TODO
+    value = _number(answer)
+    lm = course_models(2)
+    c_pair, c_first = lm.count(["난폭", "운전"]), lm.count(["난폭"])
+    want = lm.prob("운전", ["난폭"])
+    if _close(value, want):
+        return Result(True, f"P(운전 | 난폭) = count(난폭 운전) / count(난폭) = {c_pair}/{c_first} = {want:.4f}")
+    if value == c_pair:
+        return Result(False, "그 값은 count(난폭 운전)입니다. 확률이 되려면 무엇으로 나눠야 할까요?")
+    n_bigrams = sum(lm.count([w]) for w in lm.vocab if w != BOS)  # every bigram ends on one token
+    if _close(value, c_pair / n_bigrams, 1e-6):
+        return Result(False, "그 값은 결합 확률 P(난폭, 운전)입니다. 조건부 확률은 P(난폭)으로 한 번 더 나눕니다.")
+    if _close(value, c_pair / max(lm.count(["운전"]), 1), 1e-6):
+        return Result(False, "count(운전)으로 나누면 P(난폭 | 운전)에 가깝습니다. 조건은 '난폭'입니다.")
+    return Result(False, f"{value:.4g}은(는) 기대한 값과 다릅니다. count(난폭 운전)와 count(난폭)을 lm.count로 확인해 보세요.")
+
+
+def ch1_sentence_logprob(fn: Callable) -> Result:
+    """연습 1-2: fn(lm, tokens) -> log P(sentence) by the chain rule, checked on several sentences."""
+    if not callable(fn):
+        raise TypeError(f"fn: expected a function fn(lm, tokens), got {type(fn).__name__}")
+    lm = course_models(2, "laplace")
+    for sent in ("어제 카페 갔었어", "나는 버스정류장에서 방금 버스를 놓쳤다", "오늘 날씨 진짜 좋다"):
+        tokens = sent.split()
+        raw = fn(lm, list(tokens))
+        if raw is None:
+            return _TODO
+        got, want = float(raw), lm.sentence_logprob(tokens)
+        if _close(got, want):
+            continue
+        no_eos = want - lm.logprob(EOS, tokens)
+        if _close(got, no_eos):
+            return Result(False, f"'{sent}': 마지막 인수 P(</s> | ...)가 빠졌습니다. 문장이 끝나는 것도 예측합니다.")
+        if _close(got, want / math.log(10)) or _close(got, want / math.log(2)):
+            return Result(False, "밑이 e인 자연로그(math.log)를 쓰세요.")
+        if _close(got, math.exp(want)):
+            return Result(False, "확률 자체가 아니라 로그 확률의 합을 돌려주세요.")
+        return Result(False, f"'{sent}': {got:.6f}을(를) 돌려줬지만 {want:.6f}이어야 합니다.")
+    return Result(True, "세 문장 모두 lm.sentence_logprob와 같습니다.")
+
+
+def ch1_add_k(fn: Callable) -> Result:
+    """연습 1-3: fn(count_xy, count_x, vocab_size, k) -> add-k probability."""
+    if not callable(fn):
+        raise TypeError(f"fn: expected a function fn(count_xy, count_x, vocab_size, k), got {type(fn).__name__}")
+    cases = [(3, 10, 50, 1.0), (0, 10, 50, 1.0), (0, 0, 20, 0.5), (7, 7, 1000, 0.01)]
+    for cxy, cx, v, k in cases:
+        raw = fn(cxy, cx, v, k)
+        if raw is None:
+            return _TODO
+        got, want = float(raw), (cxy + k) / (cx + k * v)
+        if _close(got, want):
+            continue
+        if _close(got, (cxy + k) / (cx + k)):
+            return Result(False, "분모에 k × |V|를 더해야 합니다: 모든 단어에 k씩 더했으니까요.")
+        if cx and _close(got, cxy / cx):
+            return Result(False, "스무딩 없는 MLE입니다. 분자와 분모에 k를 반영하세요.")
+        return Result(False, f"fn({cxy}, {cx}, {v}, {k}) = {got:.6g}, 기대값 {want:.6g}")
+    v, k, cx = 40, 0.3, 12
+    total = sum(fn(c, cx, v, k) for c in [cx] + [0] * (v - 1))
+    if not _close(total, 1.0, 1e-9):
+        return Result(False, f"한 문맥의 모든 단어 확률 합이 1이어야 하는데 {total:.6f}입니다.")
+    return Result(True, "네 경우 모두 맞고, 한 문맥의 확률 합도 1입니다.")
+
+
+def ch1_perplexity(fn: Callable) -> Result:
+    """연습 1-4: fn(probs) -> perplexity of a list of per-token probabilities."""
+    if not callable(fn):
+        raise TypeError(f"fn: expected a function fn(probs), got {type(fn).__name__}")
+    for probs in ([0.5, 0.25, 0.125], [0.1] * 10, [1.0, 0.2]):
+        raw = fn(list(probs))
+        if raw is None:
+            return _TODO
+        got = float(raw)
+        want = math.exp(-sum(math.log(p) for p in probs) / len(probs))
+        if _close(got, want):
+            continue
+        if _close(got, math.exp(-sum(math.log(p) for p in probs))):
+            return Result(False, "토큰 수로 나눠 평균을 내야 합니다(문장 길이와 무관한 값이 되도록).")
+        if _close(got, -sum(math.log(p) for p in probs) / len(probs)):
+            return Result(False, "평균 음의 로그 확률(교차 엔트로피)까지 맞았습니다. 지수(math.exp)를 취하세요.")
+        return Result(False, f"fn({probs}) = {got:.6g}, 기대값 {want:.6g}")
+    return Result(True, "세 경우 모두 맞습니다. 균등한 확률 0.1이 열 번이면 퍼플렉서티는 10입니다.")
+
+
+# ---- chapter 2 -------------------------------------------------------------------
+
+def _norm_factor(s: str) -> str:
+    return " ".join(str(s).replace("|", " | ").replace("(", "( ").replace(")", " )").replace(",", " ").split())
+
+
+def ch2_backward_factors(factors: Sequence[str]) -> Result:
+    """연습 2-1: the backward chain-rule factors of '어제 카페 갔었어', in the order they are computed."""
+    if factors is None:
+        return _TODO
+    if isinstance(factors, str) or not isinstance(factors, Sequence):
+        raise TypeError("factors: expected a list of strings like ['P(갔었어)', ...]")
+    want = ["P(갔었어)", "P(카페 | 갔었어)", "P(어제 | 카페 갔었어)"]
+    got = [_norm_factor(f) for f in factors]
+    if got == [_norm_factor(f) for f in want]:
+        return Result(True, "역방향은 '갔었어'부터, 뒤쪽 문맥을 조건으로 한 인수들을 곱합니다.")
+    forward = ["P(어제)", "P(카페 | 어제)", "P(갔었어 | 어제 카페)"]
+    if got == [_norm_factor(f) for f in forward]:
+        return Result(False, "그것은 순방향 분해입니다. 문장의 끝에서 시작해 보세요.")
+    if len(got) != 3:
+        return Result(False, f"단어가 세 개이니 인수도 세 개입니다(지금 {len(got)}개).")
+    return Result(False, "첫 인수는 P(갔었어)이고, 그다음 인수들은 오른쪽 단어들을 조건으로 합니다.")
+
+
+def ch2_backward_sentence_prob(answer, sentence: str = "어제 카페 갔었어") -> Result:
+    """연습 2-2: P(sentence) under the backward trigram model (add-k, k=0.01, train split)."""
+    if answer is None:
+        return _TODO
+    value = _number(answer)
+    bwd = course_models(3, "add-k", 0.01, "backward")
+    fwd = course_models(3, "add-k", 0.01, "forward")
+    tokens = sentence.split()
+    want = bwd.sentence_prob(tokens)
+    if _close(value, want):
+        return Result(True, f"역방향 트라이그램으로 P = {want:.3e}, 순방향 트라이그램은 {fwd.sentence_prob(tokens):.3e}."
+                            " 잘린 문맥이 다르니 값도 다릅니다.")
+    if _close(value, fwd.sentence_prob(tokens)):
+        return Result(False, "순방향 모델의 값입니다. direction='backward' 모델을 쓰세요.")
+    table = bwd.chain_rule(tokens)
+    if _close(value, math.prod(table["prob"][:-1])):
+        return Result(False, "마지막 인수(문장의 시작을 알리는 </s>)가 빠졌습니다.")
+    if _close(value, course_models(2, "add-k", 0.01, "backward").sentence_prob(tokens)):
+        return Result(False, "바이그램 모델의 값입니다. order=3으로 만들어 보세요.")
+    return Result(False, f"{value:.4g}은(는) 기대한 값과 다릅니다. chain_rule(...)의 prob 열을 모두 곱해 보세요.")
+
+
+@lru_cache(maxsize=None)
+def _ch2_blank_baselines() -> tuple:
+    """The held-out blanks of exercise 2-3 and the one-sided scorers' top-1 accuracy (computed once)."""
+    from .blanks import NGramBlankScorer, evaluate_blanks, make_blanks
+    from .data import course_split
+
+    fwd = course_models(2, "add-k", 0.01, "forward")
+    bwd = course_models(2, "add-k", 0.01, "backward")
+    _, test = course_split()
+    blanks = tuple(make_blanks(test, vocab=fwd.vocab, seed=1)[:150])
+    f1 = evaluate_blanks(NGramBlankScorer(forward=fwd), blanks)["top1"]
+    b1 = evaluate_blanks(NGramBlankScorer(backward=bwd), blanks)["top1"]
+    return blanks, f1, b1
+
+
+def ch2_weighted_scorer(make_scorer: Callable) -> Result:
+    """연습 2-3: make_scorer(fwd, bwd) -> object with rank_blank; must beat both one-sided scorers."""
+    from .blanks import evaluate_blanks
+
+    if not callable(make_scorer):
+        raise TypeError(f"make_scorer: expected a function make_scorer(fwd, bwd), got {type(make_scorer).__name__}")
+    fwd = course_models(2, "add-k", 0.01, "forward")
+    bwd = course_models(2, "add-k", 0.01, "backward")
+    blanks, f1, b1 = _ch2_blank_baselines()
+    scorer = make_scorer(fwd, bwd)
+    if scorer is None:
+        return _TODO
+    if not hasattr(scorer, "rank_blank"):
+        return Result(False, "돌려준 객체에 rank_blank(blank) 메서드가 없습니다.")
+    mine = evaluate_blanks(scorer, blanks)["top1"]
+    if mine > max(f1, b1):
+        return Result(True, f"top-1 정확도 {mine:.3f} > 순방향 {f1:.3f}, 역방향 {b1:.3f}")
+    return Result(False, f"top-1 정확도 {mine:.3f}: 순방향 {f1:.3f}, 역방향 {b1:.3f}보다 높아야 합니다.")
+
+
+# ---- chapter 3 -------------------------------------------------------------------
+
+def _torch_fn_check(fn: Callable, name: str) -> None:
+    if not callable(fn):
+        raise TypeError(f"{name}: expected a function, got {type(fn).__name__}")
+
+
+def ch3_bottleneck_size(answer, src_len: int = 30, d_hidden: int = 64) -> Result:
+    """연습 3-1: how many numbers the plain decoder receives about a source of `src_len` tokens."""
+    if answer is None:
+        return _TODO
+    value = _number(answer)
+    if value == d_hidden:
+        return Result(True, f"길이 {src_len}인 문장이든 짧은 문장이든 최종 상태 {d_hidden}개가 전부입니다.")
+    if value == src_len * d_hidden:
+        return Result(False, "그것은 어텐션 디코더가 볼 수 있는 양(단어별 인코더 출력 전체)입니다.")
+    return Result(False, "인코더의 최종 상태 벡터의 크기를 생각해 보세요(d_hidden).")
+
+
+def ch3_masked_softmax(fn: Callable) -> Result:
+    """연습 3-2: fn(scores (B, S), lengths (B,)) -> weights, softmax over the real keys, 0 on padding."""
+    import torch
+
+    _torch_fn_check(fn, "fn")
+    g = torch.Generator().manual_seed(0)
+    scores = torch.randn(4, 7, generator=g) * 3
+    lengths = torch.tensor([7, 5, 1, 3])
+    got = fn(scores.clone(), lengths.clone())
+    if got is None:
+        return _TODO
+    got = torch.as_tensor(got, dtype=torch.float32)
+    if got.shape != scores.shape:
+        return Result(False, f"모양이 {tuple(got.shape)}입니다. 입력과 같은 {tuple(scores.shape)}이어야 합니다.")
+    real = torch.arange(7)[None, :] < lengths[:, None]
+    want = torch.softmax(scores.masked_fill(~real, float("-inf")), dim=-1)
+    if torch.isnan(got).any():
+        return Result(False, "NaN이 나왔습니다. 가린 위치를 -inf로 채운 뒤 softmax를 했는지 확인하세요.")
+    if got[~real].abs().max() > 1e-6:
+        return Result(False, "패딩 위치의 가중치가 0이 아닙니다. softmax 전에 가려야 합니다.")
+    if torch.allclose(got, torch.softmax(scores, dim=0).masked_fill(~real, 0.0), atol=1e-5):
+        return Result(False, "softmax를 배치 차원(dim=0)으로 했습니다. 키 차원(dim=-1)이어야 합니다.")
+    if not torch.allclose(got, want, atol=1e-5):
+        return Result(False, "실제 키 위치의 가중치가 기대값과 다릅니다. 각 행의 합이 1인지 확인하세요.")
+    return Result(True, "각 행이 실제 키들 위의 확률 분포이고, 패딩은 정확히 0입니다.")
+
+
+def ch3_reverse_alignment(fn: Callable) -> Result:
+    """연습 3-3: fn(t, n) -> the source position output step t should attend to when reversing n tokens."""
+    _torch_fn_check(fn, "fn")
+    for n in (1, 4, 10):
+        for t in range(n):
+            got = fn(t, n)
+            if got is None:
+                return _TODO
+            if got != n - 1 - t:
+                if got == t:
+                    return Result(False, "그것은 복사 과제의 정렬입니다. 뒤집기에서는 첫 출력이 마지막 입력을 봅니다.")
+                if got == n - t:
+                    return Result(False, "한 칸 어긋났습니다. 위치는 0부터 셉니다.")
+                return Result(False, f"fn({t}, {n}) = {got}, 기대값 {n - 1 - t}")
+    return Result(True, "3.4절 히트맵의 반대 대각선이 바로 이 정렬입니다.")
+
+
+# ---- chapter 4 -------------------------------------------------------------------
+
+def ch4_attention(fn: Callable) -> Result:
+    """연습 4-1: fn(Q, K, V) -> (out, weights), softmax(Q K^T / sqrt(d)) V written out."""
+    import torch
+
+    from .attention import scaled_dot_product_attention
+
+    _torch_fn_check(fn, "fn")
+    g = torch.Generator().manual_seed(0)
+    Q, K, V = (torch.randn(5, 8, generator=g) for _ in range(3))
+    res = fn(Q.clone(), K.clone(), V.clone())
+    if res is None:
+        return _TODO
+    if not (isinstance(res, tuple) and len(res) == 2):
+        return Result(False, "(out, weights) 두 값을 튜플로 돌려주세요.")
+    out, w = (torch.as_tensor(x, dtype=torch.float32) for x in res)
+    want_out, want_w = scaled_dot_product_attention(Q, K, V)
+    if w.shape == want_w.shape and torch.allclose(w, torch.softmax(Q @ K.T, dim=-1), atol=1e-5):
+        return Result(False, "sqrt(d)로 나누는 것을 빠뜨렸습니다.")
+    if w.shape == want_w.shape and torch.allclose(w, torch.softmax(Q @ K.T / 8 ** 0.5, dim=0), atol=1e-5):
+        return Result(False, "softmax의 차원이 틀렸습니다. 각 쿼리(행)마다 키들(열) 위에서 합이 1이어야 합니다.")
+    if w.shape != want_w.shape or not torch.allclose(w, want_w, atol=1e-5):
+        return Result(False, "가중치가 기대값과 다릅니다. Q @ K.T / sqrt(d)에 softmax(dim=-1)를 취하세요.")
+    if out.shape != want_out.shape or not torch.allclose(out, want_out, atol=1e-5):
+        return Result(False, "가중치는 맞지만 출력이 다릅니다. weights @ V 입니다.")
+    return Result(True, "가중치와 출력 모두 lmlib.attention.scaled_dot_product_attention과 같습니다.")
+
+
+def ch4_causal_mask(fn: Callable) -> Result:
+    """연습 4-2: fn(T) -> bool (T, T), True where query i may attend to key j (j <= i)."""
+    import torch
+
+    from .attention import causal_mask
+
+    _torch_fn_check(fn, "fn")
+    for T in (1, 3, 6):
+        got = fn(T)
+        if got is None:
+            return _TODO
+        got = torch.as_tensor(got).bool()
+        want = causal_mask(T)
+        if got.shape != want.shape:
+            return Result(False, f"fn({T})의 모양이 {tuple(got.shape)}입니다. ({T}, {T})이어야 합니다.")
+        if torch.equal(got, want.T) and T > 1:
+            return Result(False, "뒤집혔습니다(전치). 행 i는 자기와 그 앞의 키 j <= i만 볼 수 있습니다.")
+        if torch.equal(got, ~want):
+            return Result(False, "True/False가 반대입니다. True가 '볼 수 있음'입니다.")
+        if not torch.equal(got, want):
+            return Result(False, f"fn({T})이 기대한 하삼각 행렬과 다릅니다.")
+    return Result(True, "하삼각 마스크입니다. 디코더가 미래 단어를 보지 못하게 하는 바로 그 마스크입니다(5장).")
+
+
+def ch4_receptive_field(fn: Callable) -> Result:
+    """연습 4-3: fn(n_layers, kernel) -> how many input positions one output of a stacked CNN sees."""
+    _torch_fn_check(fn, "fn")
+    for layers, kernel in ((1, 3), (2, 3), (3, 5), (4, 3)):
+        got = fn(layers, kernel)
+        if got is None:
+            return _TODO
+        want = 1 + layers * (kernel - 1)
+        if got == want:
+            continue
+        if got == layers * kernel:
+            return Result(False, "층마다 k칸이 더해지는 것이 아니라, 이미 보던 1칸에 (k-1)칸씩 넓어집니다.")
+        if got != want:
+            return Result(False, f"fn({layers}, {kernel}) = {got}, 기대값 {want}")
+    return Result(True, "커널 3을 두 층 쌓으면 5칸: 그보다 멀리 떨어진 두 단어는 한 출력에서 만나지 못합니다.")

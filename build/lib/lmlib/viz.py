@@ -1,0 +1,172 @@
+"""Plots for the book, with Hangul that renders everywhere (Colab, Jupyter, the static book).
+
+Importing this module registers a NanumGothic font with matplotlib and makes it the
+default family, so every later plot shows Hangul instead of empty boxes. The font
+file comes from the `koreanize-matplotlib` wheel (read as a file: importing that
+package fails on Python 3.12, which removed distutils) or from the system
+(`fonts-nanum` on Debian/Ubuntu).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+
+_SYSTEM_FONT_DIRS = (
+    "/usr/share/fonts/truetype/nanum",
+    "/usr/share/fonts/nanum",
+    "/Library/Fonts",
+    str(Path.home() / ".local/share/fonts"),
+)
+
+
+def korean_font_path() -> Path | None:
+    """Return the path of a NanumGothic .ttf file, or None if none is installed."""
+    spec = importlib.util.find_spec("koreanize_matplotlib")  # finds the package without importing it
+    dirs = [Path(p) / "fonts" for p in (spec.submodule_search_locations or [])] if spec else []
+    dirs += [Path(d) for d in _SYSTEM_FONT_DIRS]
+    for d in dirs:
+        f = d / "NanumGothic.ttf"
+        if f.is_file():
+            return f
+    return None
+
+
+def setup_korean_font() -> str:
+    """Register NanumGothic with matplotlib, make it the default family and return its name."""
+    path = korean_font_path()
+    if path is None:
+        raise RuntimeError(
+            "No Korean font found for matplotlib. Install one of:\n"
+            "  pip install koreanize-matplotlib   (ships NanumGothic; lmlib reads its font file)\n"
+            "  sudo apt-get install fonts-nanum"
+        )
+    for weight in sorted(path.parent.glob("NanumGothic*.ttf")):  # bold etc.: no "findfont" fallback warnings
+        font_manager.fontManager.addfont(str(weight))
+    name = font_manager.FontProperties(fname=str(path)).get_name()
+    matplotlib.rcParams["font.family"] = name
+    matplotlib.rcParams["axes.unicode_minus"] = False  # NanumGothic has no U+2212 minus glyph
+    return name
+
+
+FONT_NAME = setup_korean_font()
+
+
+def bar_ranking(
+    items: Sequence[tuple[str, float]],
+    title: str = "",
+    xlabel: str = "확률",
+    highlight: str | None = None,
+    ax=None,
+):
+    """Horizontal bar chart of (label, value) pairs, best at the top; returns the Axes."""
+    if not items:
+        raise ValueError("items: expected at least one (label, value) pair, got none")
+    labels = [str(lab) for lab, _ in items]
+    values = [float(v) for _, v in items]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.45 * len(items) + 1.0))
+    colors = ["#d95f02" if lab == highlight else "#4c72b0" for lab in labels]
+    ax.barh(range(len(items))[::-1], values, color=colors)
+    ax.set_yticks(range(len(items))[::-1], labels)
+    for y, v in zip(range(len(items))[::-1], values):
+        ax.text(v, y, f" {v:.3g}", va="center", fontsize=9)
+    ax.set_xlabel(xlabel)
+    ax.set_xlim(0, max(values) * 1.25 if max(values) > 0 else 1)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def chain_rule_plot(words: Sequence[str], contexts: Sequence[str], probs: Sequence[float], title: str = "", ax=None):
+    """Draw each chain-rule factor P(w_i | context) as a bar, in the order it is computed; returns the Axes."""
+    if not (len(words) == len(contexts) == len(probs)):
+        raise ValueError(
+            f"words, contexts, probs: expected equal lengths, got {len(words)}, {len(contexts)}, {len(probs)}"
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(6, 1.3 * len(words)), 3.2))
+    x = range(len(words))
+    ax.bar(x, probs, color="#4c72b0")
+    ax.set_xticks(list(x), [f"{i + 1}. {w}\n| {c}" for i, (w, c) in enumerate(zip(words, contexts))], fontsize=8)
+    for i, p in enumerate(probs):
+        ax.text(i, p, f"{p:.3f}", ha="center", va="bottom", fontsize=8)
+    ax.set_ylabel("P(단어 | 문맥)")
+    ax.set_ylim(0, 1.1)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def heatmap(matrix, row_labels: Sequence[str], col_labels: Sequence[str], title: str = "", fmt: str = ".2f", ax=None, cmap="viridis"):
+    """Annotated heatmap of a 2-D array with Hangul tick labels; returns the Axes."""
+    import numpy as np
+
+    m = np.asarray(matrix, dtype=float)
+    if m.ndim != 2 or m.shape != (len(row_labels), len(col_labels)):
+        raise ValueError(
+            f"matrix: expected shape ({len(row_labels)}, {len(col_labels)}) to match the labels, got {m.shape}"
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.8 * len(col_labels) + 2, 0.6 * len(row_labels) + 1.5))
+    im = ax.imshow(m, cmap=cmap)
+    ax.set_xticks(range(len(col_labels)), col_labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(row_labels)), row_labels)
+    hi = np.nanmax(m) if m.size else 0
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            ax.text(j, i, format(m[i, j], fmt), ha="center", va="center", fontsize=8,
+                    color="black" if m[i, j] > 0.6 * hi else "white")
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def direction_diagram(tokens: Sequence[str], ax=None):
+    """Draw the order in which a forward and a backward LM read a sentence (L8); returns the Axes."""
+    tokens = list(tokens)
+    if len(tokens) < 2:
+        raise ValueError(f"tokens: expected at least two tokens to show a reading order, got {len(tokens)}")
+    n = len(tokens)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.4 * n + 1.5, 2.6))
+    for row, (name, order, color) in enumerate((("순방향", range(n), "#4c72b0"),
+                                                ("역방향", range(n - 1, -1, -1), "#d95f02"))):
+        y = 1 - row
+        ax.text(-0.9, y, name, ha="right", va="center", fontsize=11, color=color, fontweight="bold")
+        for step, i in enumerate(order):
+            ax.text(i, y, tokens[i], ha="center", va="center", fontsize=11,
+                    bbox=dict(boxstyle="round,pad=0.3", fc="white", ec=color))
+            ax.text(i, y - 0.32, f"{step + 1}번째", ha="center", va="center", fontsize=8, color=color)
+        seq = list(order)
+        for a, b in zip(seq, seq[1:]):
+            ax.annotate("", xy=(b + (-0.38 if b > a else 0.38), y), xytext=(a + (0.38 if b > a else -0.38), y),
+                        arrowprops=dict(arrowstyle="->", color=color))
+    ax.set_xlim(-1.8, n - 0.4)
+    ax.set_ylim(-0.6, 1.5)
+    ax.axis("off")
+    return ax
+
+
+def set_log_scale(ax, axis: str = "x"):
+    """Log-scale an axis with plain tick labels (0.001, 0.01, ...).
+
+    Matplotlib's default log ticks are mathtext ("10^{-3}") whose minus sign NanumGothic
+    lacks; plain labels avoid the missing-glyph warning and read better here.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis: expected 'x' or 'y', got {axis!r}")
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    target.set_major_locator(LogLocator(base=10))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    target.set_minor_formatter(NullFormatter())
+    return ax

@@ -1,0 +1,580 @@
+"""Interactive views that work live (ipywidgets, in Jupyter and Colab) and in the static book.
+
+Each view is displayed as ONE output carrying two representations:
+- `application/vnd.jupyter.widget-view+json`: the live ipywidgets view, used where a
+  kernel runs (Jupyter, Colab);
+- `text/html`: a self-contained page fragment with precomputed data embedded as JSON
+  and a few lines of plain JavaScript — no kernel, no CDN — which the published book
+  shows (its _config.yml ranks text/html above the widget view).
+ipywidgets is imported lazily, so `import lmlib` does not need it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from typing import Sequence
+
+_NEXT_WORD_JS = """
+(function () {
+  var root = document.getElementById("%(id)s");
+  var data = JSON.parse(root.querySelector("script[type='application/json']").textContent);
+  var select = root.querySelector("select"), bars = root.querySelector(".lmcb-bars");
+  function draw() {
+    var rows = data.contexts[select.value], top = rows.length ? rows[0][1] : 1;
+    bars.innerHTML = "";
+    rows.forEach(function (r) {
+      var row = document.createElement("div"); row.className = "lmcb-row";
+      var w = document.createElement("span"); w.className = "lmcb-word"; w.textContent = r[0];
+      var b = document.createElement("span"); b.className = "lmcb-bar";
+      b.style.width = (top > 0 ? 100 * r[1] / top : 0) * 0.7 + "%%";
+      var p = document.createElement("span"); p.className = "lmcb-p"; p.textContent = r[1].toPrecision(3);
+      row.appendChild(w); row.appendChild(b); row.appendChild(p); bars.appendChild(row);
+    });
+  }
+  select.addEventListener("change", draw); draw();
+})();
+"""
+
+_STYLE = """
+<style>
+.lmcb-widget{font-family:'NanumGothic','Noto Sans KR',sans-serif;border:1px solid #ccc;border-radius:6px;padding:10px;max-width:640px}
+.lmcb-row{display:flex;align-items:center;margin:2px 0}
+.lmcb-word{width:8em;text-align:right;padding-right:8px}
+.lmcb-bar{display:inline-block;height:14px;background:#4c72b0}
+.lmcb-p{padding-left:6px;font-size:85%;color:#555}
+</style>
+"""
+
+
+def _element_id(kind: str, payload: str) -> str:
+    """A deterministic element id (stored outputs must not change between runs)."""
+    return f"lmcb-{kind}-{hashlib.sha1(payload.encode('utf-8')).hexdigest()[:10]}"
+
+
+def static_html(kind: str, data: dict, body: str, script: str) -> str:
+    """Wrap `body` and `script` with `data` embedded as JSON into a self-contained HTML fragment."""
+    payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    eid = _element_id(kind, payload + body)
+    # No '<' at all inside the script element: '</script>' would end the tag, and '<!--<script>'
+    # would make the parser swallow the real end tag. \u003c is the same '<' to JSON.parse.
+    safe = payload.replace("<", "\\u003c")
+    return (
+        _STYLE + f'<div class="lmcb-widget lmcb-{kind}" id="{eid}">{body}'
+        f'<script type="application/json">{safe}</script>'
+        f"<script>{script % {'id': eid}}</script></div>"
+    )
+
+
+def show(widget, static: str) -> None:
+    """Display `widget` live where a kernel runs, and `static` HTML where none does (the book)."""
+    from IPython.display import display
+
+    bundle = dict(widget._repr_mimebundle_() or {})
+    bundle["text/html"] = static
+    display(bundle, raw=True)
+
+
+def _ranked(lm, context: Sequence[str], top_k: int) -> list[tuple[str, float]]:
+    """Top next words: only those seen after the context (smoothing gives every unseen word
+    the same tiny probability, and a list of such ties says nothing); all words if none."""
+    context = list(context)
+    seen = [w for w, _ in lm.continuations(context)]
+    ranked = lm.rank(context, candidates=seen or None, top_k=top_k)
+    return [(w, round(float(p), 6)) for w, p in ranked]
+
+
+def _check_contexts(contexts, top_k) -> None:
+    if isinstance(contexts, str):
+        raise TypeError(f"contexts: expected a list of context strings, got the str {contexts!r}; wrap it: [{contexts!r}]")
+    if not contexts:
+        raise ValueError("contexts: expected at least one example context for the static view")
+    for i, c in enumerate(contexts):
+        if not isinstance(c, str):
+            raise TypeError(f"contexts[{i}]: expected a str such as '나는 어제', got {type(c).__name__}")
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise ValueError(f"top_k: expected a positive int, got {top_k!r}")
+
+
+def next_word_html(lm, contexts: Sequence[str], top_k: int = 10) -> str:
+    """Static next-word explorer: pick one of the precomputed contexts, see the ranked next words."""
+    _check_contexts(contexts, top_k)
+    data = {"contexts": {c: _ranked(lm, c.split(), top_k) for c in contexts}}
+    options = "".join(f'<option value="{html.escape(c)}">{html.escape(c)} ___</option>' for c in contexts)
+    body = (f"<b>다음 단어 탐색기</b> (정적 버전: 미리 계산한 문맥)<br>"
+            f"<label>문맥: <select>{options}</select></label><div class='lmcb-bars'></div>")
+    return static_html("nextword", data, body, _NEXT_WORD_JS)
+
+
+def next_word_explorer(lm, contexts: Sequence[str], top_k: int = 10) -> None:
+    """Type a context, see the model's ranked next words as a bar chart (live and static)."""
+    _check_contexts(contexts, top_k)
+    import ipywidgets as W
+    from IPython.display import display
+    import matplotlib.pyplot as plt
+
+    from . import viz
+
+    text = W.Text(value=contexts[0], description="문맥", layout=W.Layout(width="420px"))
+    k = W.IntSlider(value=top_k, min=3, max=30, description="상위 k")
+    out = W.Output()
+
+    def redraw(*_):
+        with out:
+            out.clear_output(wait=True)
+            ctx = text.value.split()
+            ax = viz.bar_ranking(_ranked(lm, ctx, k.value) or [("(없음)", 0.0)],
+                                 title=f"P(다음 단어 | {' '.join(ctx[-(lm.order - 1):]) if lm.order > 1 else ''})")
+            display(ax.figure)  # plt.show(fig) fails outside the inline backend (Agg: TypeError)
+            plt.close(ax.figure)  # one figure per redraw would otherwise pile up
+
+    text.observe(redraw, names="value")
+    k.observe(redraw, names="value")
+    redraw()
+    show(W.VBox([W.HBox([text, k]), out]), next_word_html(lm, contexts, top_k))
+
+
+# --- attention explorer ------------------------------------------------------------
+#
+# Weights come in the layout bertviz and Hugging Face (output_attentions=True) use: a list
+# over layers of (B, nh, T, S) arrays — B sentences, nh heads, T queries, S keys. The
+# static view embeds them rounded to `digits` as integers (weight * 10**digits: shorter
+# than "0.123" and exact in JSON); its script rebuilds the heatmap with DOM calls and
+# textContent only, so no token is ever parsed as HTML.
+
+_ATTENTION_SMALL = 12  # show the numbers in the cells up to this many rows and columns
+_ATTENTION_MAX_BARS = 20  # the bar list shows at most this many keys
+_ATTENTION_TOL = 1e-3  # weights may stray this far outside [0, 1] (float16, rounding)
+_ATTENTION_CMAP = "viridis"  # the live heatmap's colormap; the static view's stops below follow it
+
+_ATTENTION_STYLE = """<style>
+.lmcb-attention{max-width:940px;color:#222}
+.lmcb-att-title{font-size:1.1em;margin-bottom:2px}
+.lmcb-att-sub{color:#777;font-size:85%}
+.lmcb-att-hint{color:#444;font-size:90%;margin:4px 0 10px;padding:4px 8px;background:#f4f6fb;border-left:3px solid #4c72b0}
+.lmcb-att-controls{display:flex;flex-wrap:wrap;gap:6px 16px;margin-bottom:8px;font-size:95%}
+.lmcb-att-controls select{font-family:inherit;font-size:95%;max-width:22em}
+.lmcb-att-legend{display:flex;align-items:center;gap:6px;font-size:85%;color:#555;margin-bottom:8px}
+.lmcb-att-ramp{display:inline-block;width:160px;height:12px;border:1px solid #bbb;border-radius:2px;background:linear-gradient(to right,#440154,#3b528b,#21918c,#5ec962,#fde725)}
+.lmcb-att-main{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
+.lmcb-att-scroll{overflow:auto;max-width:100%;max-height:640px}
+.lmcb-att-grid{border-collapse:collapse;font-size:13px}
+.lmcb-att-grid td{min-width:40px;height:28px;text-align:center;padding:0 2px;font-size:11px;cursor:pointer;border:1px solid #fff}
+.lmcb-att-big td{min-width:14px;width:14px;height:14px;font-size:0;border-width:0}
+.lmcb-att-grid th{font-weight:normal;padding:2px 5px;white-space:nowrap}
+.lmcb-att-grid th.lmcb-att-q{text-align:right;cursor:pointer;border-radius:3px}
+.lmcb-att-grid th.lmcb-att-k{vertical-align:bottom}
+.lmcb-att-big th.lmcb-att-k{writing-mode:vertical-rl;padding:4px 0;font-size:11px}
+.lmcb-att-big th.lmcb-att-q{font-size:11px;padding:0 4px}
+.lmcb-att-grid th.lmcb-att-corner{color:#888;font-size:11px;text-align:right;vertical-align:bottom}
+.lmcb-att-grid tr.lmcb-att-row:hover th.lmcb-att-q{background:#fde6dc}
+.lmcb-att-grid tr.lmcb-att-row:hover td{filter:brightness(1.12)}
+.lmcb-att-grid tr.lmcb-att-row.lmcb-att-sel th.lmcb-att-q{background:#e4572e;color:#fff;font-weight:bold}
+.lmcb-att-grid tr.lmcb-att-row.lmcb-att-sel td{box-shadow:inset 0 3px 0 #e4572e,inset 0 -3px 0 #e4572e}
+.lmcb-att-grid tr.lmcb-att-row.lmcb-att-sel td:first-of-type{box-shadow:inset 3px 3px 0 #e4572e,inset 0 -3px 0 #e4572e}
+.lmcb-att-grid tr.lmcb-att-row.lmcb-att-sel td:last-child{box-shadow:inset -3px 3px 0 #e4572e,inset 0 -3px 0 #e4572e}
+.lmcb-att-side{flex:1;min-width:260px}
+.lmcb-att-bars-title{font-weight:bold;margin-bottom:4px}
+.lmcb-att-brow{display:flex;align-items:center;margin:2px 0;font-size:90%}
+.lmcb-att-bword{width:7em;text-align:right;padding-right:8px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.lmcb-att-bbar{display:inline-block;height:14px;background:#4c72b0;border-radius:0 2px 2px 0}
+.lmcb-att-bp{padding-left:6px;font-size:85%;color:#555}
+.lmcb-att-more{color:#888;font-size:85%;margin-top:4px}
+</style>"""
+
+_ATTENTION_JS = """
+(function () {
+  var root = document.getElementById("%(id)s");
+  var data = JSON.parse(root.querySelector("script[type='application/json']").textContent);
+  function part(c) { return root.querySelector(".lmcb-att-" + c); }
+  var selS = part("sentence"), selL = part("layer"), selH = part("head"), selQ = part("query");
+  var grid = part("grid"), bars = part("bars"), barsTitle = part("bars-title"), legendMax = part("max");
+  var STOPS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];  // viridis
+  var shown = null;
+  function color(x) {
+    x = Math.max(0, Math.min(1, x)) * (STOPS.length - 1);
+    var i = Math.min(Math.floor(x), STOPS.length - 2), f = x - i, a = STOPS[i], b = STOPS[i + 1];
+    return "rgb(" + [0, 1, 2].map(function (c) { return Math.round(a[c] + f * (b[c] - a[c])); }).join(",") + ")";
+  }
+  function fmt(v) { return v.toFixed(data.digits); }
+  function cell(v) {  // half up from the shown digits, as one rounds 0.215 by hand: 0.22
+    if (v === 0) return "0";
+    var d = Math.min(2, data.digits), f = Math.pow(10, d);
+    return (Math.round(v * f + 1e-7) / f).toFixed(d);
+  }
+  function subject(word) {  // the subject particle: 이 after a final consonant, 가 after a vowel
+    var c = word.charCodeAt(word.length - 1) - 0xAC00;
+    return c >= 0 && c < 11172 ? (c %% 28 ? "이" : "가") : "이(가)";
+  }
+  function sentence() { return data.sentences[+selS.value]; }
+  function matrix() {
+    var L = sentence().w[+selL.value], h = selH.value, n = L.length;
+    if (h !== "mean") return L[+h].map(function (row) { return row.map(function (v) { return v / data.scale; }); });
+    return L[0].map(function (row, t) {
+      return row.map(function (_, j) {
+        var sum = 0; for (var k = 0; k < n; k++) sum += L[k][t][j];
+        return Math.round(sum / n) / data.scale;
+      });
+    });
+  }
+  function keyLabel(s, j) {  // a repeated key token gets its position, so the bars can be told apart
+    var k = s.k[j], twice = s.k.indexOf(k) !== s.k.lastIndexOf(k);
+    return twice ? k + " (" + (j + 1) + ")" : k;
+  }
+  function fillQueries() {
+    selQ.textContent = "";
+    sentence().q.forEach(function (tok, t) {
+      var o = document.createElement("option"); o.value = String(t); o.textContent = (t + 1) + ". " + tok;
+      selQ.appendChild(o);
+    });
+    selQ.value = "0";
+  }
+  function th(cls, text, title) {
+    var e = document.createElement("th"); e.className = cls; e.textContent = text; if (title) e.title = title;
+    return e;
+  }
+  function draw() {
+    var s = sentence(), m = matrix(), hi = 0;
+    m.forEach(function (r) { r.forEach(function (v) { if (v > hi) hi = v; }); });
+    var small = s.q.length <= data.small && s.k.length <= data.small;
+    grid.className = "lmcb-att-grid" + (small ? "" : " lmcb-att-big");
+    grid.textContent = "";
+    var head = grid.createTHead().insertRow();
+    head.appendChild(th("lmcb-att-corner", "쿼리 ↓  키 →"));
+    s.k.forEach(function (k, j) { head.appendChild(th("lmcb-att-k", k, "키 " + (j + 1) + ": " + k)); });
+    var body = grid.createTBody();
+    m.forEach(function (row, t) {
+      var tr = body.insertRow(); tr.className = "lmcb-att-row"; tr.setAttribute("data-q", String(t));
+      tr.appendChild(th("lmcb-att-q", s.q[t], "쿼리 " + (t + 1) + ": " + s.q[t]));
+      row.forEach(function (v, j) {
+        var td = tr.insertCell(), x = hi > 0 ? v / hi : 0;
+        td.style.background = color(x); td.style.color = x > 0.6 ? "#000" : "#fff";
+        td.setAttribute("data-w", fmt(v)); td.title = s.q[t] + " → " + s.k[j] + ": " + fmt(v);
+        if (small) td.textContent = cell(v);
+      });
+    });
+    legendMax.textContent = fmt(hi);
+    shown = m;
+    pick(+selQ.value);
+  }
+  function pick(t) {
+    var s = sentence(), row = shown[t];
+    selQ.value = String(t);
+    Array.prototype.forEach.call(grid.querySelectorAll("tr.lmcb-att-row"), function (tr) {
+      tr.classList.toggle("lmcb-att-sel", +tr.getAttribute("data-q") === t);
+    });
+    var order = row.map(function (_, j) { return j; });
+    order.sort(function (a, b) { return row[b] - row[a] || a - b; });
+    var top = row[order[0]];
+    barsTitle.textContent = "‘" + s.q[t] + "’" + subject(s.q[t]) + " 보는 곳 (가중치 큰 순)";
+    bars.textContent = "";
+    order.slice(0, data.max_bars).forEach(function (j) {
+      var r = document.createElement("div"); r.className = "lmcb-att-brow";
+      var w = document.createElement("span"); w.className = "lmcb-att-bword"; w.textContent = keyLabel(s, j);
+      w.title = w.textContent;
+      var b = document.createElement("span"); b.className = "lmcb-att-bbar";
+      b.style.width = (top > 0 ? 100 * row[j] / top : 0) * 0.6 + "%%";
+      var p = document.createElement("span"); p.className = "lmcb-att-bp"; p.textContent = fmt(row[j]);
+      r.appendChild(w); r.appendChild(b); r.appendChild(p); bars.appendChild(r);
+    });
+    if (order.length > data.max_bars) {
+      var more = document.createElement("div"); more.className = "lmcb-att-more";
+      more.textContent = "… 나머지 " + (order.length - data.max_bars) + "개는 생략";
+      bars.appendChild(more);
+    }
+  }
+  grid.addEventListener("click", function (e) {
+    var tr = e.target.closest("tr.lmcb-att-row");
+    if (tr) pick(+tr.getAttribute("data-q"));
+  });
+  selS.addEventListener("change", function () { fillQueries(); draw(); });
+  selL.addEventListener("change", draw);
+  selH.addEventListener("change", draw);
+  selQ.addEventListener("change", function () { pick(+selQ.value); });
+  fillQueries(); draw();
+})();
+"""
+
+
+class _Attention:
+    """Checked attention weights: `w` is (L, B, nh, T, S); per sentence b the query tokens
+    `queries[b]` and key tokens `keys[b]` (the weights are cropped to their lengths)."""
+
+    def __init__(self, w, queries, keys, labels, cross):
+        self.w, self.queries, self.keys, self.labels, self.cross = w, queries, keys, labels, cross
+
+    def matrix(self, layer: int, b: int, head):
+        """The (T_b, S_b) weights of one sentence, layer and head (head="mean": mean over heads)."""
+        a = self.w[layer, b, :, : len(self.queries[b]), : len(self.keys[b])]
+        return a.mean(axis=0) if head == "mean" else a[head]
+
+
+def _as_float_array(x, name: str):
+    import numpy as np
+
+    if hasattr(x, "detach"):  # a torch tensor (torch itself is never imported here)
+        t = x.detach().cpu()
+        try:
+            a = t.numpy()
+        except TypeError:  # bfloat16 and friends have no numpy dtype
+            a = t.float().numpy()
+    else:
+        try:
+            a = np.asarray(x)
+        except Exception as e:  # ragged nested lists and the like
+            raise TypeError(f"{name}: expected an array or tensor of attention weights, "
+                            f"got {type(x).__name__} ({e})") from None
+    if a.dtype == bool or not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+        raise TypeError(f"{name}: expected real-valued attention weights, got dtype {a.dtype}")
+    return a.astype(np.float64)
+
+
+def _attention_layers(attentions):
+    import numpy as np
+
+    if isinstance(attentions, (list, tuple)):
+        layers = list(attentions)
+    elif hasattr(attentions, "shape"):
+        shape = tuple(attentions.shape)
+        hint = ("; for a stacked (L, B, nh, T, S) array pass list(weights)" if len(shape) == 5
+                else "; for one layer pass [weights]")
+        raise TypeError("attentions: expected a list (or tuple) over layers of (B, nh, T, S) weights, as Hugging Face's "
+                        f"output_attentions=True returns them; got one array of shape {shape}{hint}")
+    else:
+        raise TypeError(f"attentions: expected a list (or tuple) over layers of (B, nh, T, S) weights, "
+                        f"got {type(attentions).__name__}")
+    if not layers:
+        raise ValueError("attentions: expected at least one layer, got an empty list")
+    arrays = []
+    for i, layer in enumerate(layers):
+        name = f"attentions[{i}]"
+        a = _as_float_array(layer, name)
+        if a.ndim != 4:
+            hint = " (one sentence? add the batch axis: weights[None])" if a.ndim == 3 else ""
+            raise ValueError(f"{name}: expected shape (B, nh, T, S) = (batch, heads, queries, keys), "
+                             f"got shape {a.shape}{hint}")
+        if arrays and a.shape != arrays[0].shape:
+            raise ValueError(f"{name}: shape {a.shape} differs from attentions[0]'s {arrays[0].shape}; "
+                             "every layer must have the same (B, nh, T, S)")
+        if 0 in a.shape:
+            raise ValueError(f"{name}: expected no empty axis in (B, nh, T, S), got shape {a.shape}")
+        bad = ~np.isfinite(a)
+        if bad.any():
+            at = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"{name}: non-finite weight {a[at]} at (b, head, t, s) = {at}")
+        for wrong, what in ((a < -_ATTENTION_TOL, "below 0"), (a > 1 + _ATTENTION_TOL, "above 1")):
+            if wrong.any():
+                at = tuple(int(i) for i in np.argwhere(wrong)[0])
+                raise ValueError(f"{name}: attention weights lie in [0, 1], got {a[at]:.4g} ({what}) at "
+                                 f"(b, head, t, s) = {at}; pass the weights after the softmax, not the scores")
+        arrays.append(a)
+    return np.clip(np.stack(arrays), 0.0, 1.0)  # (L, B, nh, T, S)
+
+
+def _token_lists(tokens, name: str) -> list[list[str]]:
+    """One flat list of str is one sentence; otherwise a list over the batch of token lists."""
+    if isinstance(tokens, str):
+        raise TypeError(f"{name}: expected a list of token strings (or one such list per sentence), "
+                        f"got the str {tokens!r}; split it: {tokens!r}.split()")
+    if hasattr(tokens, "shape"):
+        raise TypeError(f"{name}: expected token strings, got an array of shape {tuple(tokens.shape)}; "
+                        "turn ids into tokens first (tokenizer.convert_ids_to_tokens)")
+    if not isinstance(tokens, (list, tuple)):
+        raise TypeError(f"{name}: expected a list of token strings (or one such list per sentence), "
+                        f"got {type(tokens).__name__}")
+    if not tokens:
+        raise ValueError(f"{name}: expected at least one token, got an empty list")
+    if isinstance(tokens[0], str):
+        sentences, flat = [tokens], True
+    else:
+        sentences, flat = tokens, False
+    out = []
+    for b, sent in enumerate(sentences):
+        where = name if flat else f"{name}[{b}]"
+        if not isinstance(sent, (list, tuple)):
+            raise TypeError(f"{where}: expected a list of token strings, got {type(sent).__name__}")
+        if not sent:
+            raise ValueError(f"{where}: expected at least one token, got an empty list")
+        for i, t in enumerate(sent):
+            if not isinstance(t, str):
+                raise TypeError(f"{where}[{i}]: expected a str token, got {type(t).__name__} {t!r}")
+        out.append([str(t) for t in sent])
+    return out
+
+
+def _default_label(b: int, keys: list[str], queries: list[str] | None, width: int = 40) -> str:
+    text = " ".join(keys) + (" → " + " ".join(queries) if queries is not None else "")
+    return f"{b + 1}. " + (text if len(text) <= width else text[: width - 1] + "…")
+
+
+def _check_attention(tokens, attentions, sentence_labels=None, query_tokens=None) -> _Attention:
+    w = _attention_layers(attentions)
+    _, B, _, T, S = w.shape
+    shape = f"(B, nh, T, S) = {w.shape[1:]}"
+    keys = _token_lists(tokens, "tokens")
+    cross = query_tokens is not None
+    queries = _token_lists(query_tokens, "query_tokens") if cross else keys
+    for name, lists in (("tokens", keys), ("query_tokens", queries)) if cross else (("tokens", keys),):
+        if len(lists) != B:
+            many = "a list of token lists, one per sentence" if B > 1 else "one token list"
+            raise ValueError(f"{name}: {len(lists)} sentence(s), but the attentions hold B={B} ({shape}); pass {many}")
+    if not cross and T != S:
+        raise ValueError(f"attentions: T={T} queries but S={S} keys ({shape}); for cross-attention "
+                         "pass the target side as query_tokens (tokens are then the S keys)")
+    for b in range(B):
+        where = lambda name: name if B == 1 else f"{name}[{b}]"  # noqa: E731
+        if len(keys[b]) > S:
+            raise ValueError(f"{where('tokens')}: {len(keys[b])} tokens, but the attentions have only S={S} keys ({shape})")
+        if len(queries[b]) > T:
+            raise ValueError(f"{where('query_tokens')}: {len(queries[b])} tokens, but the attentions have only "
+                             f"T={T} queries ({shape})")
+    if sentence_labels is None:
+        labels = [_default_label(b, keys[b], queries[b] if cross else None) for b in range(B)]
+    else:
+        if isinstance(sentence_labels, str) or not isinstance(sentence_labels, (list, tuple)):
+            raise TypeError("sentence_labels: expected a list of str, one per sentence, "
+                            f"got {type(sentence_labels).__name__}")
+        if len(sentence_labels) != B:
+            raise ValueError(f"sentence_labels: {len(sentence_labels)} label(s), but the attentions hold B={B} sentences")
+        for b, lab in enumerate(sentence_labels):
+            if not isinstance(lab, str):
+                raise TypeError(f"sentence_labels[{b}]: expected a str, got {type(lab).__name__}")
+        labels = list(sentence_labels)
+    return _Attention(w, queries, keys, labels, cross)
+
+
+def _static_attention(att: _Attention, max_layers=None, digits: int = 3) -> str:
+    import numpy as np
+
+    if max_layers is not None and (isinstance(max_layers, bool) or not isinstance(max_layers, int) or max_layers < 1):
+        raise ValueError(f"max_layers: expected None or a positive int, got {max_layers!r}")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 6:
+        raise ValueError(f"digits: expected an int from 1 to 6, got {digits!r}")
+    n_layers, _, n_heads = att.w.shape[:3]
+    n_layers = min(n_layers, max_layers or n_layers)  # the first max_layers layers
+    scale = 10 ** digits
+    sentences = []
+    for b, (q, k) in enumerate(zip(att.queries, att.keys)):
+        w = np.rint(att.w[:n_layers, b, :, : len(q), : len(k)] * scale).astype(np.int64)
+        sentences.append({"q": q, "k": k, "w": w.tolist()})  # w[layer][head][t][s]
+    data = {"digits": digits, "scale": scale, "small": _ATTENTION_SMALL, "max_bars": _ATTENTION_MAX_BARS,
+            "sentences": sentences}
+
+    def options(pairs, selected=None):
+        return "".join(f'<option value="{v}"{" selected" if v == selected else ""}>{html.escape(t)}</option>'
+                       for v, t in pairs)
+
+    kind = "크로스 어텐션" if att.cross else "셀프 어텐션"
+    body = (
+        _ATTENTION_STYLE
+        + '<div class="lmcb-att-title"><b>어텐션 탐색기</b> '
+        f'<span class="lmcb-att-sub">({kind} · 정적 버전: 미리 계산한 가중치)</span></div>'
+        '<div class="lmcb-att-hint">행(쿼리)을 누르면 그 단어가 어디를 보는지 막대로 보여 줍니다</div>'
+        '<div class="lmcb-att-controls">'
+        f'<label>문장 <select class="lmcb-att-sentence">{options(enumerate(att.labels))}</select></label>'
+        f'<label>층 <select class="lmcb-att-layer">{options((i, f"{i + 1}층") for i in range(n_layers))}</select></label>'
+        '<label>헤드 <select class="lmcb-att-head">'
+        + options([("mean", "평균 (모든 헤드)")] + [(str(h), f"헤드 {h + 1}") for h in range(n_heads)], selected="0")
+        + '</select></label><label>쿼리 <select class="lmcb-att-query"></select></label></div>'
+        '<div class="lmcb-att-legend">색 = 가중치: <span>0</span><span class="lmcb-att-ramp"></span>'
+        '<span class="lmcb-att-max"></span><span>(지금 표의 최댓값)</span></div>'
+        '<div class="lmcb-att-main"><div class="lmcb-att-scroll"><table class="lmcb-att-grid"></table></div>'
+        '<div class="lmcb-att-side"><div class="lmcb-att-bars-title"></div><div class="lmcb-att-bars"></div></div></div>'
+    )
+    return static_html("attention", data, body, _ATTENTION_JS)
+
+
+def attention_html(tokens, attentions, sentence_labels=None, query_tokens=None, max_layers=None, digits: int = 3) -> str:
+    """Static attention explorer: pick sentence, layer and head (or their mean), see the weights as a
+    heatmap (queries as rows, keys as columns), click a row to see what that query attends to.
+
+    `attentions`: a list (or tuple) over layers of (B, nh, T, S) weights — numpy arrays or torch
+    tensors, as Hugging Face's `output_attentions=True` and bertviz use them. `tokens`: one token
+    list per sentence (a flat list of str for B=1); a shorter list crops the padding at the end.
+    Cross-attention: `query_tokens` are the T queries (target side), `tokens` the S keys (source).
+    `max_layers` keeps only the first layers, `digits` the decimals embedded (smaller pages).
+    """
+    return _static_attention(_check_attention(tokens, attentions, sentence_labels, query_tokens), max_layers, digits)
+
+
+def _subject_particle(word: str) -> str:
+    """이 after a final consonant, 가 after a vowel; 이(가) when the word does not end in Hangul."""
+    code = ord(word[-1]) - 0xAC00 if word else -1
+    return ("이" if code % 28 else "가") if 0 <= code < 11172 else "이(가)"
+
+
+def _key_labels(keys: list[str]) -> list[str]:
+    """A repeated key token gets its position, so its bars can be told apart."""
+    return [k + f" ({j + 1})" if keys.count(k) > 1 else k for j, k in enumerate(keys)]
+
+
+def attention_explorer(tokens, attentions, sentence_labels=None, query_tokens=None) -> None:
+    """Explore attention weights (live and static): choose sentence, layer, head (or the mean over
+    heads) and a query token; see the heatmap with that query's row outlined, and its row as bars.
+    Arguments as for attention_html."""
+    att = _check_attention(tokens, attentions, sentence_labels, query_tokens)
+    static = _static_attention(att)
+    import ipywidgets as W
+    from IPython.display import display
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    from . import viz
+
+    n_layers, _, n_heads = att.w.shape[:3]
+
+    def query_options(b):
+        return [(f"{t + 1}. {tok}", t) for t, tok in enumerate(att.queries[b])]
+
+    sent = W.Dropdown(options=[(lab, b) for b, lab in enumerate(att.labels)], value=0, description="문장")
+    layer = W.Dropdown(options=[(f"{i + 1}층", i) for i in range(n_layers)], value=0, description="층")
+    head = W.Dropdown(options=[("평균 (모든 헤드)", "mean")] + [(f"헤드 {h + 1}", h) for h in range(n_heads)],
+                      value=0, description="헤드")
+    query = W.Dropdown(options=query_options(0), value=0, description="쿼리")
+    out = W.Output()
+    busy = [False]
+
+    def redraw(*_):
+        if busy[0]:
+            return
+        b, t = sent.value, query.value
+        q, k = att.queries[b], att.keys[b]
+        m = att.matrix(layer.value, b, head.value)
+        row = sorted(zip(_key_labels(k), m[t].tolist()), key=lambda kv: -kv[1])[:_ATTENTION_MAX_BARS]  # stable
+        with out:
+            out.clear_output(wait=True)
+            hm_w, hm_h = min(0.6 * len(k) + 2.5, 11), min(0.45 * len(q) + 1.8, 10)
+            fig, (ax_hm, ax_bar) = plt.subplots(
+                1, 2, figsize=(hm_w + 4.5, max(hm_h, 0.35 * len(row) + 1.5, 3.5)),
+                gridspec_kw={"width_ratios": [hm_w, 4.5]})
+            head_name = "헤드 평균" if head.value == "mean" else f"헤드 {head.value + 1}"
+            viz.heatmap(m, q, k, title=f"{layer.value + 1}층 · {head_name} (행: 쿼리, 열: 키)",
+                        ax=ax_hm, cmap=_ATTENTION_CMAP)
+            if len(q) > _ATTENTION_SMALL or len(k) > _ATTENTION_SMALL:
+                for text in list(ax_hm.texts):  # numbers in a big matrix are unreadable
+                    text.remove()
+            ax_hm.images[0].set_clim(0, float(m.max()) or 1.0)  # the same scale as the static view: 0 .. max
+            ax_hm.add_patch(Rectangle((-0.5, t - 0.5), len(k), 1, fill=False, edgecolor="#e4572e", linewidth=2.5,
+                                     clip_on=False))
+            ax_hm.get_yticklabels()[t].set_color("#e4572e")
+            viz.bar_ranking(row, title=f"‘{q[t]}’{_subject_particle(q[t])} 보는 곳", xlabel="어텐션 가중치",
+                            ax=ax_bar)
+            fig.tight_layout()
+            display(fig)  # plt.show(fig) fails outside the inline backend
+            plt.close(fig)
+
+    def new_sentence(_):
+        busy[0] = True
+        try:
+            query.options = query_options(sent.value)
+            query.value = 0
+        finally:
+            busy[0] = False
+        redraw()
+
+    sent.observe(new_sentence, names="value")
+    for w in (layer, head, query):
+        w.observe(redraw, names="value")
+    redraw()
+    show(W.VBox([W.HBox([sent, layer]), W.HBox([head, query]), out]), static)
