@@ -34,6 +34,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import AdditiveAttention, padding_mask
+from .training import fit
 
 # lmlib.text.Vocab's special ids; the synthetic task draws its symbols from ids >= N_SPECIAL.
 PAD_ID, BOS_ID, EOS_ID, N_SPECIAL = 0, 2, 3, 4  # <pad>=0 <unk>=1 <s>=2 </s>=3
@@ -301,27 +302,9 @@ def train(model: Seq2Seq, batches_fn: Callable[[int], Batch], steps: int, lr: fl
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
     if not lr > 0 or not clip > 0:
         raise ValueError(f"lr and clip must be > 0, got lr={lr}, clip={clip}")
-    from tqdm.auto import tqdm  # imported here: importing the module needs no progress bar
-
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    was_training, history = model.training, []
-    model.train()
-    with torch.random.fork_rng(devices=[]):
-        if seed is not None:
-            torch.manual_seed(seed)
-        bar = tqdm(range(steps), desc="training", disable=not progress)
-        for step in bar:
-            loss = model.loss(*batches_fn(step))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            # Clipping keeps one exploding RNN gradient from undoing the training so far.
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-            history.append(loss.item())
-            if step % 10 == 0 or step == steps - 1:
-                bar.set_postfix(loss=f"{sum(history[-10:]) / len(history[-10:]):.3f}")
-    model.train(was_training)
-    return history
+    return fit(model, lambda step: model.loss(*batches_fn(step)), steps, optimizer, clip=clip,
+               seed=seed, progress=progress)
 
 
 # ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention
+from .training import fit
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # x (B, L) token ids, y (B,) labels
 
@@ -194,28 +195,14 @@ def train_classifier(model: nn.Module, batch_fn: Callable[[int], Batch], steps: 
     _check_int(steps, "steps", 1)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
         raise ValueError(f"lr must be a number > 0, got {lr!r}")
-    from tqdm.auto import tqdm  # imported here: importing the module needs no progress bar
-
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    was_training, history = model.training, []
-    model.train()
-    with torch.random.fork_rng(devices=[]):
-        if seed is not None:
-            torch.manual_seed(seed)
-        bar = tqdm(range(steps), desc=f"training {type(model).__name__}", disable=not progress)
-        for step in bar:
-            x, y = batch_fn(step)
-            loss = F.cross_entropy(model(x), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            # Clipping keeps one exploding GRU gradient from undoing the training so far.
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            history.append(loss.item())
-            if step % 10 == 0 or step == steps - 1:
-                bar.set_postfix(loss=f"{sum(history[-10:]) / len(history[-10:]):.3f}")
-    model.train(was_training)
-    return history
+
+    def loss_fn(step: int) -> torch.Tensor:
+        x, y = batch_fn(step)
+        return F.cross_entropy(model(x), y)
+
+    return fit(model, loss_fn, steps, optimizer, clip=1.0, seed=seed, progress=progress,
+               desc=f"training {type(model).__name__}")
 
 
 @torch.no_grad()

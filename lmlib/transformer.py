@@ -37,6 +37,7 @@ from torch import nn
 
 from .attention import MultiHeadAttention, causal_mask, padding_mask
 from .seq2seq import reverse_task_batch
+from .training import fit
 
 
 @dataclass
@@ -403,29 +404,11 @@ def train(model: Transformer, batches_fn: Callable[[int], Batch], steps: int, lr
         raise ValueError(f"warmup must be an int >= 1, got {warmup!r}")
     if not lr > 0 or not clip > 0:
         raise ValueError(f"lr and clip must be > 0, got lr={lr}, clip={clip}")
-    from tqdm.auto import tqdm  # imported here: importing the module needs no progress bar
-
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.98), eps=1e-9)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, math.sqrt(warmup / (s + 1))))
-    was_training, history = model.training, []
-    model.train()
-    with torch.random.fork_rng(devices=[]):
-        if seed is not None:
-            torch.manual_seed(seed)
-        bar = tqdm(range(steps), desc="training", disable=not progress)
-        for step in bar:
-            loss = model.loss(*batches_fn(step), label_smoothing=label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-            schedule.step()
-            history.append(loss.item())
-            if step % 10 == 0 or step == steps - 1:
-                bar.set_postfix(loss=f"{sum(history[-10:]) / len(history[-10:]):.3f}")
-    model.train(was_training)
-    return history
+    return fit(model, lambda step: model.loss(*batches_fn(step), label_smoothing=label_smoothing),
+               steps, optimizer, clip=clip, scheduler=schedule, seed=seed, progress=progress)
 
 
 def copy_task_batch(batch_size: int, min_len: int, max_len: int, vocab_size: int,

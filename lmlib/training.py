@@ -1,0 +1,47 @@
+"""One small training loop for every model in the book (seq2seq, the chapter-4 classifiers,
+the Transformer): gradient steps with clipping, a tqdm.auto bar showing the running loss,
+and seeded randomness that leaves the caller's global RNG untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+
+def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,
+        optimizer: torch.optim.Optimizer, clip: float = 1.0, scheduler=None,
+        seed: int | None = None, progress: bool = True, desc: str = "training") -> list[float]:
+    """Run `steps` updates of loss_fn(step) with gradient-norm clipping; return every step's loss.
+
+    With `seed`, randomness inside the model (dropout) is seeded in a forked RNG, so the
+    caller's global random state is left as it was. The model's train/eval mode is restored.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0:
+        raise ValueError(f"clip must be a number > 0, got {clip!r}")
+    from tqdm.auto import tqdm  # imported here: importing the module needs no progress bar
+
+    was_training, history = model.training, []
+    model.train()
+    with torch.random.fork_rng(devices=[]):
+        if seed is not None:
+            torch.manual_seed(seed)
+        bar = tqdm(range(steps), desc=desc, disable=not progress)
+        for step in bar:
+            loss = loss_fn(step)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            # Clipping keeps one exploding gradient (RNNs especially) from undoing the training so far.
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            history.append(loss.item())
+            if step % 10 == 0 or step == steps - 1:
+                bar.set_postfix(loss=f"{sum(history[-10:]) / len(history[-10:]):.3f}")
+    model.train(was_training)
+    return history
