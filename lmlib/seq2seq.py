@@ -66,15 +66,20 @@ class Seq2SeqConfig:
             raise ValueError(f"dropout must be a float in [0, 1), got {self.dropout!r}")
         if not isinstance(self.attention, bool):
             raise TypeError(f"attention must be True or False, got {self.attention!r}")
-        if len({self.pad_id, self.bos_id, self.eos_id}) < 3:
-            raise ValueError(f"pad_id, bos_id and eos_id must differ, got "
-                             f"{self.pad_id}, {self.bos_id}, {self.eos_id}")
-        # The decoder reads and writes all three special ids; the encoder only pads.
-        for name, vocab in (("pad_id", "src_vocab_size"), ("pad_id", "tgt_vocab_size"),
-                            ("bos_id", "tgt_vocab_size"), ("eos_id", "tgt_vocab_size")):
-            if getattr(self, name) >= getattr(self, vocab):
-                raise ValueError(f"{name}={getattr(self, name)} is not a valid id for "
-                                 f"{vocab}={getattr(self, vocab)}")
+        check_special_ids(self)
+
+
+def check_special_ids(config) -> None:
+    """Validate an encoder-decoder config's pad/bos/eos ids (shared by Seq2Seq and Transformer)."""
+    if len({config.pad_id, config.bos_id, config.eos_id}) < 3:
+        raise ValueError(f"pad_id, bos_id and eos_id must differ, got "
+                         f"{config.pad_id}, {config.bos_id}, {config.eos_id}")
+    # The decoder reads and writes all three special ids; the encoder only pads.
+    for name, vocab in (("pad_id", "src_vocab_size"), ("pad_id", "tgt_vocab_size"),
+                        ("bos_id", "tgt_vocab_size"), ("eos_id", "tgt_vocab_size")):
+        if getattr(config, name) >= getattr(config, vocab):
+            raise ValueError(f"{name}={getattr(config, name)} is not a valid id for "
+                             f"{vocab}={getattr(config, vocab)}")
 
 
 def _check_ids(x: object, name: str, vocab_size: int, batch: int | None = None) -> None:

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention, causal_mask, padding_mask
-from .seq2seq import reverse_task_batch
+from .seq2seq import check_special_ids, reverse_task_batch
 from .training import fit
 
 
@@ -71,14 +71,7 @@ class TransformerConfig:
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) \
                 or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be a float in [0, 1), got {self.dropout!r}")
-        if len({self.pad_id, self.bos_id, self.eos_id}) < 3:
-            raise ValueError(f"pad_id, bos_id and eos_id must differ, got "
-                             f"{self.pad_id}, {self.bos_id}, {self.eos_id}")
-        for name, vocab in (("pad_id", "src_vocab_size"), ("pad_id", "tgt_vocab_size"),
-                            ("bos_id", "tgt_vocab_size"), ("eos_id", "tgt_vocab_size")):
-            if getattr(self, name) >= getattr(self, vocab):
-                raise ValueError(f"{name}={getattr(self, name)} is not a valid id for "
-                                 f"{vocab}={getattr(self, vocab)}")
+        check_special_ids(self)
 
 
 def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:
