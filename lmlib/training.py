@@ -13,14 +13,22 @@ from torch import nn
 
 def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,
         optimizer: torch.optim.Optimizer, clip: float = 1.0, scheduler=None,
-        seed: int | None = None, progress: bool = True, desc: str = "training") -> list[float]:
-    """Run `steps` updates of loss_fn(step) with gradient-norm clipping; return every step's loss.
+        seed: int | None = None, progress: bool = True, desc: str = "training",
+        start: int = 0, rng_state: torch.Tensor | None = None,
+        callback: Callable[[int, float], None] | None = None) -> list[float]:
+    """Run updates loss_fn(step) for step in [start, steps) with gradient-norm clipping.
 
-    With `seed`, randomness inside the model (dropout) is seeded in a forked RNG, so the
-    caller's global random state is left as it was. The model's train/eval mode is restored.
+    Returns every step's loss. With `seed`, randomness inside the model (dropout) is
+    seeded in a forked RNG, so the caller's global random state is left as it was; a
+    resumed run passes `start` and the `rng_state` saved at that step instead (then it
+    continues exactly as if never interrupted). `callback(step, loss)` runs after each
+    update, inside the forked RNG (torch.get_rng_state() there is the state to save).
+    The model's train/eval mode is restored.
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < steps:
+        raise ValueError(f"start must be an int in [0, steps={steps}), got {start!r}")
     if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0:
         raise ValueError(f"clip must be a number > 0, got {clip!r}")
     from tqdm.auto import tqdm  # imported here: importing the module needs no progress bar
@@ -28,9 +36,12 @@ def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,
     was_training, history = model.training, []
     model.train()
     with torch.random.fork_rng(devices=[]):
-        if seed is not None:
+        if rng_state is not None:
+            torch.set_rng_state(rng_state)
+        elif seed is not None:
             torch.manual_seed(seed)
-        bar = tqdm(range(steps), desc=desc, disable=not progress)
+        bar = tqdm(range(start, steps), desc=desc, disable=not progress, initial=start,
+                   total=steps)
         for step in bar:
             loss = loss_fn(step)
             optimizer.zero_grad(set_to_none=True)
@@ -43,5 +54,7 @@ def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,
             history.append(loss.item())
             if step % 10 == 0 or step == steps - 1:
                 bar.set_postfix(loss=f"{sum(history[-10:]) / len(history[-10:]):.3f}")
+            if callback is not None:
+                callback(step, history[-1])
     model.train(was_training)
     return history

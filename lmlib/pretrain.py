@@ -1,0 +1,188 @@
+"""Pretraining a language model on a token stream: batches, evaluation, resumable checkpoints.
+
+Lecture L19: GPT's pretraining is nothing but next-token prediction on a lot of text.
+Texts are encoded and joined into one long stream, each text followed by the end-of-text
+id (as GPT-2 does with <|endoftext|>); a training batch is B random windows of T+1
+tokens, the first T the input and the last T the targets. The loop is lmlib.training.fit.
+
+Checkpoints are folders of safetensors and JSON, never pickle:
+    config.json, model.safetensors       the model (GPT.save), loadable on its own
+    tokenizer.json, lmlib_tokenizer.json the tokenizer it was trained with
+    optimizer.safetensors, trainer.json  optimizer moments, step, RNG, losses: for --resume
+A resumed run draws the same batches (each step's batch is seeded by seed and step) and
+restores the optimizer and RNG state, so it ends with the same weights as an
+uninterrupted one.
+
+Shapes: B batch, T window (context) length, N stream length.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .training import fit
+
+
+def token_stream(tokenizer, texts: Sequence[str], progress: bool = False) -> torch.Tensor:
+    """Encode texts and join them, each followed by tokenizer.eos_id -> (N,) LongTensor."""
+    if isinstance(texts, str) or not isinstance(texts, Sequence) or not texts:
+        raise ValueError(f"texts must be a non-empty sequence of str, got {type(texts).__name__}")
+    ids = tokenizer.encode_batch(list(texts), add_eos=True, progress=progress)
+    return torch.tensor([t for seq in ids for t in seq], dtype=torch.long)  # (N,)
+
+
+def _check_stream(stream: object, name: str, block_size: int) -> None:
+    if not isinstance(stream, torch.Tensor) or stream.dim() != 1 or stream.dtype != torch.long:
+        raise ValueError(f"{name} must be a 1-D LongTensor of token ids (see token_stream)")
+    if stream.numel() < block_size + 1:
+        raise ValueError(f"{name} has {stream.numel()} tokens, fewer than block_size + 1 = "
+                         f"{block_size + 1}")
+
+
+def random_batch(stream: torch.Tensor, batch_size: int, block_size: int,
+                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """B random windows of the stream -> inputs x (B, T) and next-token targets y (B, T)."""
+    _check_stream(stream, "stream", block_size)
+    starts = torch.randint(0, stream.numel() - block_size, (batch_size,), generator=generator)
+    rows = starts[:, None] + torch.arange(block_size + 1)  # (B, T+1) positions in the stream
+    window = stream[rows]  # (B, T+1)
+    return window[:, :-1], window[:, 1:]  # (B, T), (B, T)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, stream: torch.Tensor, block_size: int, batch_size: int = 32,
+             max_batches: int | None = None) -> float:
+    """Mean next-token loss (nats) over consecutive, non-overlapping windows of the stream.
+
+    Deterministic (no sampling): the same stream always gives the same number; exp() of it
+    is the perplexity. max_batches limits the work to the first max_batches * batch_size
+    windows.
+    """
+    _check_stream(stream, "stream", block_size)
+    n = (stream.numel() - 1) // block_size  # whole windows only
+    if max_batches is not None:
+        n = min(n, max_batches * batch_size)
+    x = stream[:n * block_size].view(n, block_size)  # (n, T)
+    y = stream[1:n * block_size + 1].view(n, block_size)  # (n, T)
+    was = model.training
+    model.eval()
+    total = 0.0
+    try:
+        for i in range(0, n, batch_size):
+            loss = model(x[i:i + batch_size], y[i:i + batch_size]).loss
+            total += loss.item() * x[i:i + batch_size].numel()
+    finally:
+        model.train(was)
+    return total / (n * block_size)
+
+
+def lr_at(step: int, lr: float, warmup: int, steps: int, min_lr_ratio: float = 0.1) -> float:
+    """Linear warmup for `warmup` steps, then cosine decay to lr * min_lr_ratio at `steps`."""
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    progress = (step - warmup) / max(1, steps - warmup)
+    return lr * (min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def save_training_state(path: str | Path, optimizer: torch.optim.Optimizer, step: int,
+                        rng_state: torch.Tensor, history: dict) -> None:
+    """optimizer.safetensors (its tensors) + trainer.json (step, hyperparameters, losses)."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    sd = optimizer.state_dict()
+    tensors = {"rng_state": rng_state.clone()}
+    for i, state in sd["state"].items():
+        for key, value in state.items():
+            t = value if isinstance(value, torch.Tensor) else torch.tensor(value)
+            tensors[f"state.{i}.{key}"] = t.detach().clone().contiguous()
+    save_file(tensors, str(path / "optimizer.safetensors"))
+    meta = {"step": step, "param_groups": sd["param_groups"], "history": history}
+    (path / "trainer.json").write_text(json.dumps(meta, indent=1) + "\n")
+
+
+def load_training_state(path: str | Path, optimizer: torch.optim.Optimizer):
+    """Restore what save_training_state wrote -> (step, rng_state, history)."""
+    from safetensors.torch import load_file
+
+    path = Path(path)
+    meta = json.loads((path / "trainer.json").read_text())
+    tensors = load_file(str(path / "optimizer.safetensors"))
+    state: dict[int, dict] = {}
+    for name, t in tensors.items():
+        if name.startswith("state."):
+            _, i, key = name.split(".", 2)
+            state.setdefault(int(i), {})[key] = t
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    return meta["step"], tensors["rng_state"], meta["history"]
+
+
+def train_lm(model: nn.Module, train_stream: torch.Tensor, val_stream: torch.Tensor, steps: int,
+             batch_size: int = 32, block_size: int | None = None, lr: float = 3e-3,
+             warmup: int = 100, weight_decay: float = 0.1, eval_every: int = 200,
+             eval_batches: int = 20, out_dir: str | Path | None = None, tokenizer=None,
+             save_every: int | None = None, resume: bool = False, seed: int = 0,
+             progress: bool = True) -> dict:
+    """Train a next-token model (GPT) on random windows of train_stream with AdamW.
+
+    Evaluates on val_stream every eval_every steps and at the end; with out_dir, saves
+    the model (+ tokenizer) and the training state every save_every steps (default
+    eval_every) and at the end; resume=True continues from out_dir's training state.
+    Returns the history: {"train_loss": [...], "val": [[step, loss], ...]}.
+    """
+    block_size = block_size or model.config.max_len
+    _check_stream(train_stream, "train_stream", block_size)
+    _check_stream(val_stream, "val_stream", block_size)
+    if resume and out_dir is None:
+        raise ValueError("resume=True needs out_dir, the folder to resume from")
+    # Weight decay on matrices only, not on biases and LayerNorm gains (as GPT-2/nanoGPT).
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    optimizer = torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95))
+    start, rng_state, history = 0, None, {"train_loss": [], "val": []}
+    if resume:
+        if not (Path(out_dir) / "trainer.json").is_file():
+            raise FileNotFoundError(f"nothing to resume: {Path(out_dir) / 'trainer.json'} missing")
+        from safetensors.torch import load_model
+
+        load_model(model, str(Path(out_dir) / "model.safetensors"))
+        start, rng_state, history = load_training_state(out_dir, optimizer)
+        if start >= steps:
+            return history
+    save_every = save_every or eval_every
+
+    def save(step: int) -> None:
+        if out_dir is None:
+            return
+        model.save(out_dir)
+        if tokenizer is not None:
+            tokenizer.save(out_dir)
+        save_training_state(out_dir, optimizer, step, torch.get_rng_state(), history)
+
+    def loss_fn(step: int) -> torch.Tensor:
+        for g in optimizer.param_groups:
+            g["lr"] = lr_at(step, lr, warmup, steps)
+        gen = torch.Generator().manual_seed(seed * 1_000_003 + step)  # same batch on resume
+        x, y = random_batch(train_stream, batch_size, block_size, gen)
+        return model(x, y).loss
+
+    def callback(step: int, loss: float) -> None:
+        history["train_loss"].append(loss)
+        done = step + 1
+        if done % eval_every == 0 or done == steps:
+            history["val"].append([done, evaluate(model, val_stream, block_size, batch_size,
+                                                  eval_batches)])
+        if done % save_every == 0 or done == steps:
+            save(done)
+
+    fit(model, loss_fn, steps, optimizer, clip=1.0, seed=seed, progress=progress,
+        desc="pretraining", start=start, rng_state=rng_state, callback=callback)
+    return history

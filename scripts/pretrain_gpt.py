@@ -1,0 +1,167 @@
+"""Pretrain the chapter-6 GPT on NSMC review text and compare it with an n-gram model.
+
+The checkpoint that chapter 6 loads (lmlib/checkpoints/gpt_nsmc) is made by exactly:
+
+    .venv/bin/python scripts/pretrain_gpt.py
+
+(`make pretrain-gpt` runs the same). Steps: train a BPE tokenizer on the NSMC train split,
+encode it into one token stream, train lmlib.gpt.GPT with lmlib.pretrain.train_lm, then
+score the held-out reviews (the NSMC test split, minus the first --val-reviews used for
+validation during training) with the GPT and with lmlib.ngram.NGramLM models fitted on
+the same training tokens, and write everything to report.json next to the weights.
+
+NSMC comes from lmlib.data.load_nsmc: --data-dir, else $LMLIB_NSMC_DIR, else the cache or
+(in Colab) a download. --resume continues an interrupted run from --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "lmlib" / "checkpoints" / "gpt_nsmc"
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data-dir", default=None, help="folder with ratings_train.txt, ratings_test.txt")
+    p.add_argument("--out", default=str(DEFAULT_OUT), help="checkpoint folder")
+    p.add_argument("--tokenizer", choices=("bpe", "char"), default="bpe")
+    p.add_argument("--vocab-size", type=int, default=4000)
+    p.add_argument("--d-model", type=int, default=128)
+    p.add_argument("--n-layers", type=int, default=4)
+    p.add_argument("--n-heads", type=int, default=4)
+    p.add_argument("--max-len", type=int, default=64, help="context length (tokens)")
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--val-reviews", type=int, default=5000,
+                   help="test-split reviews used for validation during training and for "
+                        "choosing the n-gram's k; the rest of the test split is the final test")
+    p.add_argument("--limit", type=int, default=None, help="use only this many train reviews")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true")
+    return p.parse_args(argv)
+
+
+@torch.no_grad()
+def gpt_review_logprobs(model, tokenizer, texts, batch_size: int = 256) -> tuple[float, int]:
+    """Sum of log P over every review's tokens and its end-of-text, each review read from
+    an end-of-text id (the stream's separator), as the n-gram model reads from <s>."""
+    from tqdm.auto import tqdm
+
+    eos, total, count = tokenizer.eos_id, 0.0, 0
+    seqs = [[eos] + ids[:model.config.max_len - 1] + [eos]
+            for ids in tokenizer.encode_batch(texts)]
+    seqs = [s[:model.config.max_len + 1] for s in seqs]
+    for i in tqdm(range(0, len(seqs), batch_size), desc="GPT scoring"):
+        chunk = seqs[i:i + batch_size]
+        T = max(len(s) for s in chunk)
+        idx = torch.full((len(chunk), T), eos, dtype=torch.long)
+        tgt = torch.full((len(chunk), T - 1), -100, dtype=torch.long)
+        for r, s in enumerate(chunk):
+            idx[r, :len(s)] = torch.tensor(s)
+            tgt[r, :len(s) - 1] = torch.tensor(s[1:])
+        logp = model(idx[:, :-1]).logits.log_softmax(-1)  # (B, T-1, V)
+        keep = tgt != -100
+        picked = logp.gather(-1, tgt.clamp(min=0)[..., None]).squeeze(-1)  # (B, T-1)
+        total += picked[keep].sum().item()
+        count += int(keep.sum())
+    return total, count
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from lmlib.data import load_nsmc
+    from lmlib.gpt import GPT, GPTConfig
+    from lmlib.ngram import NGramLM
+    from lmlib.pretrain import evaluate, token_stream, train_lm
+    from lmlib.tokenizer import Tokenizer, train_tokenizer
+
+    t0 = time.perf_counter()
+    train = [r.document for r in load_nsmc("train", data_dir=args.data_dir, limit=args.limit)
+             if r.document.strip()]
+    test = [r.document for r in load_nsmc("test", data_dir=args.data_dir) if r.document.strip()]
+    val, held_out = test[:args.val_reviews], test[args.val_reviews:]
+    out = Path(args.out)
+    print(f"NSMC: {len(train):,} train reviews, {len(val):,} validation, {len(held_out):,} test")
+
+    if args.resume and (out / "tokenizer.json").is_file():
+        tok = Tokenizer.load(out)
+    else:
+        tok = train_tokenizer(train, kind=args.tokenizer, vocab_size=args.vocab_size)
+    train_ids = token_stream(tok, train)
+    val_ids = token_stream(tok, val)
+    print(f"tokenizer: {tok!r}; train stream {train_ids.numel():,} tokens, "
+          f"validation {val_ids.numel():,}")
+
+    torch.manual_seed(args.seed)
+    config = GPTConfig(vocab_size=tok.vocab_size, max_len=args.max_len, d_model=args.d_model,
+                       n_heads=args.n_heads, n_layers=args.n_layers, dropout=args.dropout,
+                       eos_id=tok.eos_id)
+    model = GPT(config)
+    print(f"GPT: {model.num_parameters():,} parameters")
+    t_train = time.perf_counter()
+    history = train_lm(model, train_ids, val_ids, steps=args.steps, batch_size=args.batch_size,
+                       lr=args.lr, warmup=args.warmup, eval_every=args.eval_every,
+                       out_dir=out, tokenizer=tok, resume=args.resume, seed=args.seed)
+    train_seconds = time.perf_counter() - t_train
+    model.eval()
+
+    # Final numbers, on held-out reviews the model never saw.
+    val_loss = evaluate(model, val_ids, config.max_len, batch_size=64)
+    logp, n = gpt_review_logprobs(model, tok, held_out)
+    report = {
+        "command": "python scripts/pretrain_gpt.py " + " ".join(sys.argv[1:] if argv is None
+                                                                 else argv),
+        "args": vars(args),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, "
+                   f"torch {torch.__version__}",
+        "date": time.strftime("%Y-%m-%d"),
+        "data": {"train_reviews": len(train), "val_reviews": len(val),
+                 "test_reviews": len(held_out), "train_tokens": train_ids.numel()},
+        "tokenizer": {"kind": tok.kind, "vocab_size": tok.vocab_size},
+        "parameters": model.num_parameters(),
+        "train_seconds": round(train_seconds, 1),
+        "history": history,
+        "val_loss_stream": val_loss,
+        "test": {"gpt": {"tokens": n, "perplexity": math.exp(-logp / n)}},
+    }
+
+    # The chapter-1 n-gram model on the same tokens: each review a sentence of BPE pieces.
+    def pieces(texts):
+        return [[str(i) for i in ids] for ids in tok.encode_batch(texts)]
+
+    train_p, val_p, test_p = pieces(train), pieces(val), pieces(held_out)
+    for order in (2, 3):
+        best = None
+        for k in (1.0, 0.1, 0.01, 0.001):
+            lm = NGramLM(order, "add-k", k=k).fit(train_p)
+            ppl = lm.perplexity(val_p)
+            if best is None or ppl < best[1]:
+                best = (k, ppl, lm)
+        k, _, lm = best
+        report["test"][f"{order}-gram"] = {"k": k, "perplexity": lm.perplexity(test_p)}
+    report["total_seconds"] = round(time.perf_counter() - t0, 1)
+    (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    # The optimizer state is only needed to resume; the shipped checkpoint stays small.
+    print(json.dumps({k: report[k] for k in ("parameters", "train_seconds", "test")}, indent=1))
+    return report
+
+
+if __name__ == "__main__":
+    main()

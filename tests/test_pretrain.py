@@ -1,0 +1,118 @@
+"""lmlib.pretrain: token streams, batches, evaluation, the LR schedule, resumable checkpoints."""
+
+import json
+import math
+
+import pytest
+import torch
+
+from lmlib.data import load_corpus
+from lmlib.gpt import GPT, GPTConfig
+from lmlib.pretrain import (evaluate, load_training_state, lr_at, random_batch,
+                            save_training_state, token_stream, train_lm)
+from lmlib.tokenizer import Tokenizer, train_tokenizer
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return train_tokenizer(load_corpus("ko_daily")[:800], "bpe", vocab_size=600)
+
+
+@pytest.fixture(scope="module")
+def streams(tok):
+    sents = load_corpus("ko_daily")
+    return token_stream(tok, sents[:800]), token_stream(tok, sents[800:900])
+
+
+def model(tok, dropout=0.0):
+    torch.manual_seed(0)
+    return GPT(GPTConfig(vocab_size=tok.vocab_size, max_len=16, d_model=32, n_heads=2,
+                         n_layers=2, dropout=dropout, eos_id=tok.eos_id))
+
+
+def test_token_stream_ends_every_text_with_eos(tok):
+    s = token_stream(tok, ["안녕하세요", "좋은 아침"])
+    assert s.dtype == torch.long and s.dim() == 1
+    assert s.tolist() == tok.encode("안녕하세요") + [tok.eos_id] + tok.encode("좋은 아침") + [tok.eos_id]
+    with pytest.raises(ValueError, match="texts"):
+        token_stream(tok, "안녕")
+
+
+def test_random_batch_targets_are_inputs_shifted(streams):
+    x, y = random_batch(streams[0], 5, 16, torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (5, 16)
+    assert torch.equal(x[:, 1:], y[:, :-1])
+    x2, _ = random_batch(streams[0], 5, 16, torch.Generator().manual_seed(0))
+    assert torch.equal(x, x2)
+    with pytest.raises(ValueError, match="fewer than block_size"):
+        random_batch(torch.arange(10), 2, 16)
+
+
+def test_evaluate_is_the_mean_loss_over_windows(tok, streams):
+    m = model(tok).eval()
+    val = streams[1]
+    n = (val.numel() - 1) // 16
+    x, y = val[:n * 16].view(n, 16), val[1:n * 16 + 1].view(n, 16)
+    with torch.no_grad():
+        want = m(x, y).loss.item()
+    assert evaluate(m, val, 16, batch_size=7) == pytest.approx(want, rel=1e-5)
+    assert abs(evaluate(m, val, 16) - math.log(tok.vocab_size)) < 1.0  # untrained: ~ uniform
+
+
+def test_lr_schedule_warms_up_then_decays():
+    lrs = [lr_at(s, 1.0, warmup=10, steps=110) for s in range(110)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+    assert lr_at(110, 1.0, 10, 110) == pytest.approx(0.1)
+
+
+def test_training_lowers_the_validation_loss_and_saves_a_checkpoint(tok, streams, tmp_path):
+    m = model(tok)
+    before = evaluate(m, streams[1], 16)
+    hist = train_lm(m, *streams, steps=60, batch_size=16, lr=3e-3, warmup=5, eval_every=30,
+                    out_dir=tmp_path, tokenizer=tok, progress=False)
+    assert len(hist["train_loss"]) == 60 and [s for s, _ in hist["val"]] == [30, 60]
+    assert hist["val"][-1][1] < before - 1.0
+    back = GPT.load(tmp_path)
+    assert torch.equal(back.transformer.wte.weight, m.transformer.wte.weight)
+    assert Tokenizer.load(tmp_path).encode("좋은 아침") == tok.encode("좋은 아침")
+    assert json.loads((tmp_path / "trainer.json").read_text())["step"] == 60
+
+
+def test_a_resumed_run_ends_exactly_where_an_uninterrupted_one_does(tok, streams, tmp_path):
+    straight = model(tok, dropout=0.1)  # dropout: the RNG state must be restored too
+    train_lm(straight, *streams, steps=8, batch_size=4, eval_every=4, progress=False, seed=3)
+    first = model(tok, dropout=0.1)
+    train_lm(first, *streams, steps=4, batch_size=4, eval_every=4, out_dir=tmp_path,
+             progress=False, seed=3)
+    # "interrupted" after step 4; a fresh process rebuilds the model and resumes to 8 steps
+    resumed = model(tok, dropout=0.1)
+    hist = train_lm(resumed, *streams, steps=8, batch_size=4, eval_every=4, out_dir=tmp_path,
+                    resume=True, progress=False, seed=3)
+    assert len(hist["train_loss"]) == 8
+    for a, b in zip(straight.parameters(), resumed.parameters()):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+    assert not torch.equal(first.transformer.wte.weight, resumed.transformer.wte.weight)
+
+
+def test_training_state_roundtrip_has_no_pickle(tmp_path, tok):
+    m = model(tok)
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-3)
+    m(torch.zeros(1, 4, dtype=torch.long), torch.zeros(1, 4, dtype=torch.long)).loss.backward()
+    opt.step()
+    state = torch.get_rng_state()
+    save_training_state(tmp_path, opt, 1, state, {"train_loss": [1.0]})
+    assert (tmp_path / "optimizer.safetensors").read_bytes()[:8] != b"\x80\x02\x8a\x0a"  # not pickle
+    opt2 = torch.optim.AdamW(model(tok).parameters(), lr=5.0)
+    step, rng, hist = load_training_state(tmp_path, opt2)
+    assert step == 1 and hist == {"train_loss": [1.0]} and torch.equal(rng, state)
+    assert opt2.param_groups[0]["lr"] == 1e-3
+    s1, s2 = opt.state_dict()["state"], opt2.state_dict()["state"]
+    assert torch.equal(s1[0]["exp_avg"], s2[0]["exp_avg"])
+
+
+def test_resume_needs_a_folder(tok, streams, tmp_path):
+    with pytest.raises(ValueError, match="out_dir"):
+        train_lm(model(tok), *streams, steps=2, resume=True, progress=False)
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        train_lm(model(tok), *streams, steps=2, out_dir=tmp_path, resume=True, progress=False)
