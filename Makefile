@@ -17,7 +17,7 @@ endif
 export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 
-.PHONY: book test unit nbval notebooks setup-cell lock clean
+.PHONY: book test unit nbval notebooks setup-cell lock clean pretrain-gpt
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ nbval: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python scripts/setup_cell.py --write
 	$(BIN)/python scripts/execute_notebooks.py notebooks/*.ipynb
+
+# Maintainers: remake chapter 6's GPT checkpoint (lmlib/checkpoints/gpt_nsmc), ~10 min on 2 cores.
+pretrain-gpt: $(STAMP)
+	$(BIN)/python scripts/pretrain_gpt.py
 
 setup-cell: $(STAMP)
 	$(BIN)/python scripts/setup_cell.py --write

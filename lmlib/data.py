@@ -48,6 +48,26 @@ def available_corpora() -> list[str]:
                   if f.name.endswith(".txt") and f.is_file())
 
 
+def available_checkpoints() -> list[str]:
+    """Names accepted by :func:`checkpoint_dir` (folders in ``lmlib/checkpoints``)."""
+    folder = importlib.resources.files("lmlib") / "checkpoints"
+    if not folder.is_dir():
+        return []
+    return sorted(f.name for f in folder.iterdir()
+                  if f.is_dir() and (f / "config.json").is_file())
+
+
+def checkpoint_dir(name: str) -> Path:
+    """Folder of a small pretrained model shipped with lmlib (made by a scripts/ command
+    named in its report.json), e.g. ``checkpoint_dir("gpt_nsmc")``."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    names = available_checkpoints()
+    if name not in names:
+        raise ValueError(f"name must be one of the packaged checkpoints {names}, got {name!r}")
+    return Path(str(importlib.resources.files("lmlib") / "checkpoints" / name))
+
+
 def load_corpus(name: str = "ko_daily") -> list[str]:
     """Return the sentences of the packaged corpus ``name`` (stripped, empty lines dropped)."""
     if not isinstance(name, str):

@@ -411,3 +411,78 @@ def ch5_step_loss(answer, prob: float = 0.25) -> Result:
     if _close(value, -math.log10(prob), 1e-6) or _close(value, -math.log2(prob), 1e-6):
         return Result(False, "자연로그(math.log)를 쓰세요.")
     return Result(False, f"{value:.4g}은(는) 기대한 값과 다릅니다.")
+
+
+# ---- chapter 6 -------------------------------------------------------------------
+
+def ch6_param_count(fn: Callable) -> Result:
+    """연습 6-1: fn(vocab_size, max_len, d_model, n_layers) -> GPT parameters (d_ff = 4 d_model)."""
+    from .gpt import PRESETS, GPTConfig, count_parameters
+
+    _torch_fn_check(fn, "fn")
+    cases = [dict(vocab_size=4000, max_len=64, d_model=128, n_layers=4),
+             dict(vocab_size=100, max_len=8, d_model=16, n_layers=1),
+             {k: PRESETS["gpt2"][k] for k in ("vocab_size", "max_len", "d_model", "n_layers")}]
+    for case in cases:
+        got = fn(**case)
+        if got is None:
+            return _TODO
+        got = _number(got, "fn(...)")
+        want = count_parameters(GPTConfig(**case, n_heads=1))
+        C, L, V, T = case["d_model"], case["n_layers"], case["vocab_size"], case["max_len"]
+        if got == want:
+            continue
+        if got == want + V * C:
+            return Result(False, "출력층(lm_head)은 토큰 임베딩과 같은 행렬을 씁니다(묶인 가중치). 한 번만 세세요.")
+        if got == 12 * L * C * C + (V + T) * C:
+            return Result(False, "행렬만 셌습니다. 편향(bias)과 LayerNorm의 γ, β도 파라미터입니다: 층마다 13C, 끝에 2C.")
+        if got == want - T * C:
+            return Result(False, "위치 임베딩(wpe, max_len x d_model)을 빠뜨렸습니다.")
+        return Result(False, f"{case}: {got:,.0f}개, 기대값 {want:,}개")
+    return Result(True, "층마다 12C² + 13C, 임베딩 (V + T)C, 마지막 LayerNorm 2C. GPT-2 small은 124,439,808개입니다.")
+
+
+def ch6_top_k(fn: Callable) -> Result:
+    """연습 6-2: fn(probs (V,), k) -> the top-k distribution: other tokens 0, renormalised."""
+    import torch
+
+    from .gpt import next_token_probs
+
+    _torch_fn_check(fn, "fn")
+    g = torch.Generator().manual_seed(6)
+    logits = torch.randn(12, generator=g) * 2
+    probs = logits.softmax(-1)
+    for k in (1, 3, 12):
+        got = fn(probs.clone(), k)
+        if got is None:
+            return _TODO
+        got = torch.as_tensor(got, dtype=torch.float32)
+        want = next_token_probs(logits, top_k=k)
+        if got.shape != want.shape:
+            return Result(False, f"모양이 {tuple(got.shape)}입니다. 어휘 크기 그대로 {tuple(want.shape)}여야 합니다.")
+        kept = want > 0
+        if torch.allclose(got, probs * kept, atol=1e-6) and k < 12:
+            return Result(False, "남긴 확률들의 합이 1이 되도록 다시 나누세요(재정규화).")
+        if not torch.allclose(got, want, atol=1e-6):
+            return Result(False, f"k={k}: 기대한 분포와 다릅니다. 상위 k개만 남기고 나머지는 0, 그다음 합이 1이 되게 나누세요.")
+    return Result(True, "lmlib.gpt.next_token_probs(logits, top_k=k)와 같습니다. k=1은 탐욕적 선택과 같아집니다.")
+
+
+def ch6_gpt3_memory(answer) -> Result:
+    """연습 6-3: gigabytes (10^9 bytes) to store GPT-3's weights in 16-bit floats."""
+    from .gpt import PRESETS, GPTConfig, count_parameters
+
+    if answer is None:
+        return _TODO
+    value = _number(answer)
+    n = count_parameters(GPTConfig(**PRESETS["gpt3"]))
+    want = 2 * n / 1e9
+    if abs(value - want) <= 0.01 * want:
+        return Result(True, f"{n:,}개 x 2바이트 ≈ {want:.0f} GB. 학습에는 기울기와 Adam의 모멘트까지 그 몇 배가 더 필요합니다.")
+    if abs(value - 4 * n / 1e9) <= 0.01 * want * 2:
+        return Result(False, "32비트(4바이트)로 계산했습니다. 16비트 실수는 2바이트입니다.")
+    if abs(value - 2 * n / 2 ** 30) <= 0.01 * want:
+        return Result(False, "GiB(2^30)로 계산했습니다. 여기서는 GB = 10^9 바이트로 답하세요.")
+    if abs(value - n / 1e9) <= 0.01 * want:
+        return Result(False, "파라미터 하나가 2바이트입니다.")
+    return Result(False, f"{value:,.1f} GB는 기대한 값과 다릅니다(파라미터 수 x 2바이트 / 10^9).")

@@ -411,6 +411,18 @@ class GPT(nn.Module):
         return model
 
 
+def load_course_model(name: str = "gpt_nsmc"):
+    """(GPT in eval mode, its Tokenizer, its training report) of a checkpoint shipped with
+    lmlib; "gpt_nsmc" is chapter 6's model, made by scripts/pretrain_gpt.py."""
+    from .data import checkpoint_dir
+    from .tokenizer import Tokenizer
+
+    path = checkpoint_dir(name)
+    report = path / "report.json"
+    return (GPT.load(path).eval(), Tokenizer.load(path),
+            json.loads(report.read_text(encoding="utf-8")) if report.is_file() else None)
+
+
 def _config_from_hf(hf) -> GPTConfig:
     """GPTConfig from a transformers GPT2Config; refuse variants this GPT does not compute."""
     act = getattr(hf, "activation_function", "gelu_new")

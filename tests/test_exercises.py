@@ -317,3 +317,44 @@ def test_ch5_step_loss():
     assert_wrong(ex.ch5_step_loss(-math.log(4)), "부호")
     assert_wrong(ex.ch5_step_loss(0.75), "1 - p")
     assert_wrong(ex.ch5_step_loss(2.0), "자연로그")
+
+
+def test_ch6_param_count():
+    def right(vocab_size, max_len, d_model, n_layers):
+        return n_layers * (12 * d_model ** 2 + 13 * d_model) + (vocab_size + max_len) * d_model + 2 * d_model
+
+    assert_right(ex.ch6_param_count(right))
+    assert_wrong(ex.ch6_param_count(lambda vocab_size, max_len, d_model, n_layers:
+                                    right(vocab_size, max_len, d_model, n_layers) + vocab_size * d_model), "묶인")
+    assert_wrong(ex.ch6_param_count(lambda vocab_size, max_len, d_model, n_layers:
+                                    12 * n_layers * d_model ** 2 + (vocab_size + max_len) * d_model), "편향")
+    assert_wrong(ex.ch6_param_count(lambda **kw: None), "아직 답이 없습니다")
+
+
+def test_ch6_top_k():
+    import torch
+
+    def right(probs, k):
+        kept = torch.zeros_like(probs)
+        top = torch.topk(probs, k)
+        kept[top.indices] = top.values
+        return kept / kept.sum()
+
+    def unnormalised(probs, k):
+        return right(probs, k) * probs[torch.topk(probs, k).indices].sum()
+
+    assert_right(ex.ch6_top_k(right))
+    assert_wrong(ex.ch6_top_k(unnormalised), "재정규화")
+    assert_wrong(ex.ch6_top_k(lambda p, k: p), "기대한 분포")
+    assert_wrong(ex.ch6_top_k(lambda p, k: None), "아직 답이 없습니다")
+
+
+def test_ch6_gpt3_memory():
+    from lmlib.gpt import PRESETS, GPTConfig, count_parameters
+
+    n = count_parameters(GPTConfig(**PRESETS["gpt3"]))
+    assert_right(ex.ch6_gpt3_memory(2 * n / 1e9))
+    assert_right(ex.ch6_gpt3_memory(350))
+    assert_wrong(ex.ch6_gpt3_memory(4 * n / 1e9), "32비트")
+    assert_wrong(ex.ch6_gpt3_memory(2 * n / 2 ** 30), "GiB")
+    assert_wrong(ex.ch6_gpt3_memory(None), "아직 답이 없습니다")
