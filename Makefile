@@ -17,7 +17,7 @@ endif
 export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 
-.PHONY: book test unit nbval notebooks setup-cell lock clean pretrain-gpt
+.PHONY: book test unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,14 @@ notebooks: $(STAMP)
 # Maintainers: remake chapter 6's GPT checkpoint (lmlib/checkpoints/gpt_nsmc), ~10 min on 2 cores.
 pretrain-gpt: $(STAMP)
 	$(BIN)/python scripts/pretrain_gpt.py
+
+# Maintainers: remake chapters 7-8's BERT (lmlib/checkpoints/bert_nsmc, ~15 min) and the
+# fine-tuned sentiment classifier with its accuracy table (bert_nsmc_sentiment).
+pretrain-bert: $(STAMP)
+	$(BIN)/python scripts/pretrain_bert.py
+
+finetune-bert: $(STAMP)
+	$(BIN)/python scripts/finetune_bert.py
 
 setup-cell: $(STAMP)
 	$(BIN)/python scripts/setup_cell.py --write

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -124,22 +124,19 @@ def load_training_state(path: str | Path, optimizer: torch.optim.Optimizer):
     return meta["step"], tensors["rng_state"], meta["history"]
 
 
-def train_lm(model: nn.Module, train_stream: torch.Tensor, val_stream: torch.Tensor, steps: int,
-             batch_size: int = 32, block_size: int | None = None, lr: float = 3e-3,
-             warmup: int = 100, weight_decay: float = 0.1, eval_every: int = 200,
-             eval_batches: int = 20, out_dir: str | Path | None = None, tokenizer=None,
-             save_every: int | None = None, resume: bool = False, seed: int = 0,
-             progress: bool = True) -> dict:
-    """Train a next-token model (GPT) on random windows of train_stream with AdamW.
+def train_steps(model: nn.Module, batch_loss: Callable[[int], torch.Tensor], steps: int,
+                lr: float = 3e-3, warmup: int = 100, weight_decay: float = 0.1,
+                evaluate_fn: Callable[[], float | dict] | None = None, eval_every: int = 200,
+                out_dir: str | Path | None = None, tokenizer=None, save_every: int | None = None,
+                resume: bool = False, seed: int = 0, progress: bool = True,
+                desc: str = "pretraining") -> dict:
+    """AdamW steps on batch_loss(step) (its batch must depend only on the step, for resuming).
 
-    Evaluates on val_stream every eval_every steps and at the end; with out_dir, saves
-    the model (+ tokenizer) and the training state every save_every steps (default
-    eval_every) and at the end; resume=True continues from out_dir's training state.
-    Returns the history: {"train_loss": [...], "val": [[step, loss], ...]}.
+    Warmup then cosine learning rate (lr_at); evaluate_fn() every eval_every steps and at
+    the end; with out_dir, saves the model (+ tokenizer) and the training state every
+    save_every steps (default eval_every) and at the end; resume=True continues from
+    out_dir's training state. Returns {"train_loss": [...], "val": [[step, value], ...]}.
     """
-    block_size = block_size or model.config.max_len
-    _check_stream(train_stream, "train_stream", block_size)
-    _check_stream(val_stream, "val_stream", block_size)
     if resume and out_dir is None:
         raise ValueError("resume=True needs out_dir, the folder to resume from")
     # Weight decay on matrices only, not on biases and LayerNorm gains (as GPT-2/nanoGPT).
@@ -170,19 +167,45 @@ def train_lm(model: nn.Module, train_stream: torch.Tensor, val_stream: torch.Ten
     def loss_fn(step: int) -> torch.Tensor:
         for g in optimizer.param_groups:
             g["lr"] = lr_at(step, lr, warmup, steps)
-        gen = torch.Generator().manual_seed(seed * 1_000_003 + step)  # same batch on resume
-        x, y = random_batch(train_stream, batch_size, block_size, gen)
-        return model(x, y).loss
+        return batch_loss(step)
 
     def callback(step: int, loss: float) -> None:
         history["train_loss"].append(loss)
         done = step + 1
-        if done % eval_every == 0 or done == steps:
-            history["val"].append([done, evaluate(model, val_stream, block_size, batch_size,
-                                                  eval_batches)])
+        if evaluate_fn is not None and (done % eval_every == 0 or done == steps):
+            was = model.training
+            history["val"].append([done, evaluate_fn()])
+            model.train(was)
         if done % save_every == 0 or done == steps:
             save(done)
 
     fit(model, loss_fn, steps, optimizer, clip=1.0, seed=seed, progress=progress,
-        desc="pretraining", start=start, rng_state=rng_state, callback=callback)
+        desc=desc, start=start, rng_state=rng_state, callback=callback)
     return history
+
+
+def step_generator(seed: int, step: int) -> torch.Generator:
+    """The generator for one step's batch: the same (seed, step) always draws the same batch."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + step)
+
+
+def train_lm(model: nn.Module, train_stream: torch.Tensor, val_stream: torch.Tensor, steps: int,
+             batch_size: int = 32, block_size: int | None = None, eval_batches: int = 20,
+             seed: int = 0, **kwargs) -> dict:
+    """Train a next-token model (GPT) on random windows of train_stream (see train_steps).
+
+    The validation value is `evaluate` on val_stream (mean loss, eval_batches batches).
+    Other keyword arguments (lr, warmup, eval_every, out_dir, resume, ...) go to train_steps.
+    """
+    block_size = block_size or model.config.max_len
+    _check_stream(train_stream, "train_stream", block_size)
+    _check_stream(val_stream, "val_stream", block_size)
+
+    def batch_loss(step: int) -> torch.Tensor:
+        x, y = random_batch(train_stream, batch_size, block_size, step_generator(seed, step))
+        return model(x, y).loss
+
+    def evaluate_fn() -> float:
+        return evaluate(model, val_stream, block_size, batch_size, eval_batches)
+
+    return train_steps(model, batch_loss, steps, evaluate_fn=evaluate_fn, seed=seed, **kwargs)

@@ -1,0 +1,160 @@
+"""BERT's pretraining data: masked words (MLM) and sentence pairs (NSP).
+
+Lecture L22-L23 (Devlin et al. 2018, §3.1 and Appendix A.1).
+
+* MLM: 15% of the real tokens are chosen for prediction; of those 80% become [MASK], 10%
+  a random token and 10% stay as they are, so the model cannot tell which inputs are
+  real and must keep a good vector for every token. The label is the original id at a
+  chosen position and -100 (ignored by the loss) everywhere else.
+* NSP: half of the pairs (a, b) are two consecutive sentences of one document (IsNext,
+  label 0), half pair a with a sentence of another document (NotNext, label 1): the
+  label convention of Hugging Face's BertForPreTraining.
+* Input layout: [CLS] a [SEP] b [SEP], segment (token_type) 0 up to the first [SEP] and 1
+  after it; batches are right-padded with pad_id and carry an attention_mask (1 = real).
+
+Special ids follow lmlib.text: <pad>=0 <unk>=1 <s>=2 </s>=3 [CLS]=4 [SEP]=5 [MASK]=6.
+Shapes: B batch, T sequence length.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import torch
+
+from .attention import padding_mask
+from .seq2seq import pad_batch
+
+SPECIAL_IDS = (0, 1, 2, 3, 4, 5, 6)  # lmlib.text.SPECIAL_TOKENS: never masked nor drawn
+IS_NEXT, NOT_NEXT = 0, 1
+
+
+def _check_int(name: str, value: object, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+
+
+def mask_tokens(ids: torch.Tensor, vocab_size: int, mask_id: int = 6,
+                special_ids: Sequence[int] = SPECIAL_IDS, mask_prob: float = 0.15,
+                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """ids (B, T) -> (masked input (B, T), labels (B, T)) for masked word prediction.
+
+    Each row gets max(1, round(mask_prob * n)) predicted positions among its n tokens that
+    are not special (pad included), as BERT's create_masked_lm_predictions does, so every
+    row with a real token gives the loss something. Those become [MASK] (80%), a random
+    non-special id (10%) or stay (10%). labels: the original id there, -100 elsewhere.
+    The same `generator` state gives the same masks.
+    """
+    if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.dtype != torch.long:
+        got = f"{tuple(ids.shape)} {ids.dtype}" if isinstance(ids, torch.Tensor) \
+            else type(ids).__name__
+        raise ValueError(f"ids must be a (B, T) LongTensor of token ids, got {got}")
+    _check_int("vocab_size", vocab_size, 1)
+    special = sorted({int(i) for i in special_ids})
+    if any(not 0 <= i < vocab_size for i in special) or mask_id not in special:
+        raise ValueError(f"special_ids must lie in [0, vocab_size={vocab_size}) and include "
+                         f"mask_id={mask_id}, got {special}")
+    if len(special) >= vocab_size:
+        raise ValueError(f"vocab_size={vocab_size} leaves no ordinary token to draw at random")
+    if isinstance(mask_prob, bool) or not isinstance(mask_prob, (int, float)) \
+            or not 0 < mask_prob < 1:
+        raise ValueError(f"mask_prob must be a number in (0, 1), got {mask_prob!r}")
+    if ids.numel() and (ids.min() < 0 or ids.max() >= vocab_size):
+        raise ValueError(f"ids must be in [0, vocab_size={vocab_size}), got values in "
+                         f"[{int(ids.min())}, {int(ids.max())}]")
+
+    eligible = ~torch.isin(ids, torch.tensor(special, device=ids.device))  # (B, T)
+    n = eligible.sum(1)  # (B,) real tokens per row
+    k = torch.where(n > 0, (n * mask_prob).round().clamp(min=1), 0)  # (B,) positions to predict
+    # Random scores, ineligible positions last; a position is chosen if its rank is < k.
+    scores = torch.rand(ids.shape, generator=generator).to(ids.device).masked_fill(~eligible, 2.0)
+    rank = scores.argsort(1).argsort(1)  # (B, T): 0 = lowest score
+    chosen = rank < k[:, None]  # (B, T)
+
+    u = torch.rand(ids.shape, generator=generator).to(ids.device)  # which of 80/10/10
+    ordinary = torch.tensor([i for i in range(vocab_size) if i not in special], device=ids.device)
+    draw = torch.randint(len(ordinary), ids.shape, generator=generator).to(ids.device)
+    masked = ids.clone()
+    masked[chosen & (u < 0.8)] = mask_id
+    rand = chosen & (u >= 0.8) & (u < 0.9)
+    masked[rand] = ordinary[draw[rand]]  # the other 10%: left as they are
+    labels = ids.masked_fill(~chosen, -100)
+    return masked, labels
+
+
+def nsp_pairs(documents: Sequence[Sequence[str]], n_pairs: int,
+              seed: int = 0) -> list[tuple[str, str, int]]:
+    """n_pairs (a, b, label): label 0 (IsNext) if b follows a in one document, 1 (NotNext)
+    if b is a random sentence of another document; each with probability 1/2."""
+    if isinstance(documents, str) or not isinstance(documents, Sequence) \
+            or any(isinstance(d, str) or not isinstance(d, Sequence) for d in documents):
+        raise ValueError("documents must be a list of documents, each a list of sentences")
+    _check_int("n_pairs", n_pairs, 1)
+    docs = [list(d) for d in documents if len(d) > 0]
+    long_docs = [i for i, d in enumerate(docs) if len(d) >= 2]
+    if len(docs) < 2 or not long_docs:
+        raise ValueError("documents must hold at least 2 non-empty documents, one of them with "
+                         "2 or more sentences (for IsNext pairs)")
+    rng = random.Random(seed)
+    pairs = []
+    for _ in range(n_pairs):
+        if rng.random() < 0.5:
+            d = rng.choice(long_docs)
+            i = rng.randrange(len(docs[d]) - 1)
+            pairs.append((docs[d][i], docs[d][i + 1], IS_NEXT))
+        else:
+            d = rng.randrange(len(docs))
+            other = rng.randrange(len(docs) - 1)  # any document but d, in O(1)
+            other += other >= d
+            pairs.append((rng.choice(docs[d]), rng.choice(docs[other]), NOT_NEXT))
+    return pairs
+
+
+def encode_pair(tokenizer, a: str, b: str | None = None,
+                max_len: int = 128) -> tuple[list[int], list[int]]:
+    """[CLS] a [SEP] b [SEP] (or [CLS] a [SEP] without b) -> (ids, token_type_ids).
+
+    Segments: 0 for [CLS] a [SEP], 1 for b [SEP]. Too long a pair is cut at the end of
+    the longer side, one token at a time, until it fits in max_len.
+    """
+    n_special = 2 if b is None else 3
+    _check_int("max_len", max_len, n_special)
+    ta = tokenizer.encode(a)
+    tb = [] if b is None else tokenizer.encode(b)
+    while len(ta) + len(tb) > max_len - n_special:
+        (ta if len(ta) >= len(tb) else tb).pop()
+    cls, sep = tokenizer.cls_id, tokenizer.sep_id
+    ids = [cls, *ta, sep] + ([] if b is None else [*tb, sep])
+    segments = [0] * (len(ta) + 2) + ([] if b is None else [1] * (len(tb) + 1))
+    return ids, segments
+
+
+def collate_pairs(encoded: Sequence[tuple[Sequence[int], Sequence[int]]],
+                  pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """[(ids, token_type_ids), ...] from encode_pair -> input_ids, token_type_ids,
+    attention_mask, each (B, T), right-padded (pad_id, segment 0, mask 0)."""
+    if isinstance(encoded, (str, torch.Tensor)) or not isinstance(encoded, Sequence) \
+            or not encoded or any(len(e) != 2 or len(e[0]) != len(e[1]) for e in encoded):
+        raise ValueError("encoded must be a non-empty list of (ids, token_type_ids) pairs of "
+                         "equal length, as encode_pair returns")
+    input_ids, lengths = pad_batch([e[0] for e in encoded], pad_id)  # (B, T), (B,)
+    token_type_ids, _ = pad_batch([e[1] for e in encoded], 0)  # (B, T)
+    mask = padding_mask(lengths, input_ids.size(1))[:, 0, 0, :]  # (B, 1, 1, T) -> (B, T)
+    return input_ids, token_type_ids, mask.long()
+
+
+def pretraining_batch(tokenizer, pairs: Sequence[tuple[str, str, int]], max_len: int = 128,
+                      mask_prob: float = 0.15,
+                      generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+    """nsp_pairs' (a, b, label) -> keyword arguments for BertForPreTraining: input_ids
+    (masked), token_type_ids, attention_mask, mlm_labels (B, T) and nsp_labels (B,)."""
+    if not pairs:
+        raise ValueError("pairs must be a non-empty list of (a, b, label), as nsp_pairs returns")
+    encoded = [encode_pair(tokenizer, a, b, max_len) for a, b, _ in pairs]
+    input_ids, token_type_ids, attention_mask = collate_pairs(encoded, tokenizer.pad_id)
+    masked, mlm_labels = mask_tokens(input_ids, tokenizer.vocab_size, tokenizer.mask_id,
+                                     mask_prob=mask_prob, generator=generator)
+    return dict(input_ids=masked, token_type_ids=token_type_ids, attention_mask=attention_mask,
+                mlm_labels=mlm_labels,
+                nsp_labels=torch.tensor([label for _, _, label in pairs], dtype=torch.long))

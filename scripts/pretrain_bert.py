@@ -1,0 +1,160 @@
+"""Pretrain the chapter-7 BERT (MLM + NSP) on NSMC review text and the course corpus.
+
+Only the course corpus's train split (lmlib.data.course_split) is used, so chapter 7 can
+compare BERT with chapter 2's n-gram models on the same held-out blanks.
+
+The checkpoint that chapters 7-8 load (lmlib/checkpoints/bert_nsmc) is made by exactly:
+
+    .venv/bin/python scripts/pretrain_bert.py
+
+(`make pretrain-bert` runs the same). Steps: train a WordPiece tokenizer on the text, cut
+every text into segments (sentences, or two halves of a one-sentence text), and train
+lmlib.bert.BertForPreTraining on masked words (15%, 80/10/10) and next-segment pairs
+(50% IsNext) with lmlib.pretrain.train_steps. Held-out MLM accuracy and NSP accuracy are
+measured on pairs from the NSMC test split and written to report.json next to the weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "lmlib" / "checkpoints" / "bert_nsmc"
+_SENTENCE_END = re.compile(r"(?<=[.!?~…])\s+")
+
+
+def segments(text: str) -> list[str]:
+    """A text's segments for NSP: its sentences; one long sentence is cut into two halves."""
+    parts = [p for p in _SENTENCE_END.split(text.strip()) if p]
+    if len(parts) == 1:
+        words = parts[0].split()
+        if len(words) >= 4:
+            half = len(words) // 2
+            parts = [" ".join(words[:half]), " ".join(words[half:])]
+    return parts
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data-dir", default=None, help="folder with ratings_train.txt, ratings_test.txt")
+    p.add_argument("--out", default=str(DEFAULT_OUT), help="checkpoint folder")
+    p.add_argument("--vocab-size", type=int, default=6000)
+    p.add_argument("--d-model", type=int, default=128)
+    p.add_argument("--n-layers", type=int, default=4)
+    p.add_argument("--n-heads", type=int, default=4)
+    p.add_argument("--max-len", type=int, default=64, help="tokens per pair, [CLS]/[SEP] included")
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup", type=int, default=200)
+    p.add_argument("--eval-every", type=int, default=500)
+    p.add_argument("--eval-pairs", type=int, default=2000)
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true")
+    return p.parse_args(argv)
+
+
+@torch.no_grad()
+def evaluate_pretraining(model, batches) -> dict:
+    """MLM accuracy (top-1 on the chosen positions), NSP accuracy and the mean losses."""
+    model.eval()
+    mlm_ok = mlm_n = nsp_ok = nsp_n = 0
+    mlm_loss = nsp_loss = 0.0
+    for b in batches:
+        out = model(**b)
+        chosen = b["mlm_labels"] != -100
+        mlm_ok += int((out.mlm_logits.argmax(-1) == b["mlm_labels"])[chosen].sum())
+        mlm_n += int(chosen.sum())
+        nsp_ok += int((out.nsp_logits.argmax(-1) == b["nsp_labels"]).sum())
+        nsp_n += len(b["nsp_labels"])
+        mlm_loss += out.mlm_loss.item() * len(b["nsp_labels"])
+        nsp_loss += out.nsp_loss.item() * len(b["nsp_labels"])
+    return {"mlm_accuracy": mlm_ok / mlm_n, "nsp_accuracy": nsp_ok / nsp_n,
+            "mlm_loss": mlm_loss / nsp_n, "nsp_loss": nsp_loss / nsp_n}
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from lmlib.bert import BertConfig, BertForPreTraining
+    from lmlib.bert_data import nsp_pairs, pretraining_batch
+    from lmlib.data import course_split, load_nsmc
+    from lmlib.pretrain import step_generator, train_steps
+    from lmlib.tokenizer import Tokenizer, train_tokenizer
+
+    t0 = time.perf_counter()
+    train = [r.document for r in load_nsmc("train", data_dir=args.data_dir) if r.document.strip()]
+    test = [r.document for r in load_nsmc("test", data_dir=args.data_dir) if r.document.strip()]
+    daily = [" ".join(words) for words in course_split()[0]]  # train split only
+    texts = train + daily
+    out = Path(args.out)
+    if args.resume and (out / "tokenizer.json").is_file():
+        tok = Tokenizer.load(out)
+    else:
+        tok = train_tokenizer(texts, kind="wordpiece", vocab_size=args.vocab_size)
+    docs = [s for s in (segments(t) for t in texts) if s]
+    val_docs = [s for s in (segments(t) for t in test[:20000]) if s]
+    print(f"{len(train):,} NSMC train reviews + {len(daily):,} course sentences -> {len(docs):,} "
+          f"documents ({sum(len(d) >= 2 for d in docs):,} with 2+ segments); {tok!r}")
+
+    # Fixed held-out batches (NSMC test split), the same at every evaluation.
+    g = torch.Generator().manual_seed(12345)
+    val_pairs = nsp_pairs(val_docs, args.eval_pairs, seed=12345)
+    val_batches = [pretraining_batch(tok, val_pairs[i:i + 100], args.max_len, generator=g)
+                   for i in range(0, len(val_pairs), 100)]
+
+    torch.manual_seed(args.seed)
+    config = BertConfig(vocab_size=tok.vocab_size, max_len=args.max_len, d_model=args.d_model,
+                        n_heads=args.n_heads, n_layers=args.n_layers, pad_id=tok.pad_id)
+    model = BertForPreTraining(config)
+    print(f"BERT: {model.num_parameters():,} parameters")
+
+    # Every step's pairs drawn at once (cheap); step s uses its own slice, so a resumed run
+    # sees the same pairs, and masks drawn from step_generator(seed, s).
+    all_pairs = nsp_pairs(docs, args.steps * args.batch_size, seed=args.seed)
+
+    def batch_loss(step: int) -> torch.Tensor:
+        pairs = all_pairs[step * args.batch_size:(step + 1) * args.batch_size]
+        batch = pretraining_batch(tok, pairs, args.max_len,
+                                  generator=step_generator(args.seed, step))
+        return model.pretraining_loss(**batch)  # = model(**batch).loss, MLM head only where masked
+
+    t_train = time.perf_counter()
+    history = train_steps(model, batch_loss, args.steps, lr=args.lr, warmup=args.warmup,
+                          weight_decay=0.01, evaluate_fn=lambda: evaluate_pretraining(
+                              model, val_batches), eval_every=args.eval_every, out_dir=out,
+                          tokenizer=tok, resume=args.resume, seed=args.seed)
+    train_seconds = time.perf_counter() - t_train
+    report = {
+        "command": "python scripts/pretrain_bert.py " + " ".join(sys.argv[1:] if argv is None
+                                                                  else argv),
+        "args": vars(args),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, "
+                   f"torch {torch.__version__}",
+        "date": time.strftime("%Y-%m-%d"),
+        "data": {"nsmc_train_reviews": len(train), "course_sentences": len(daily),
+                 "documents": len(docs), "held_out_pairs": len(val_pairs)},
+        "tokenizer": {"kind": tok.kind, "vocab_size": tok.vocab_size},
+        "parameters": model.num_parameters(),
+        "train_seconds": round(train_seconds, 1),
+        "history": history,
+        "held_out": evaluate_pretraining(model, val_batches),
+        "total_seconds": round(time.perf_counter() - t0, 1),
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    print(json.dumps({k: report[k] for k in ("parameters", "train_seconds", "held_out")}, indent=1))
+    return report
+
+
+if __name__ == "__main__":
+    main()
