@@ -158,3 +158,77 @@ def pretraining_batch(tokenizer, pairs: Sequence[tuple[str, str, int]], max_len:
     return dict(input_ids=masked, token_type_ids=token_type_ids, attention_mask=attention_mask,
                 mlm_labels=mlm_labels,
                 nsp_labels=torch.tensor([label for _, _, label in pairs], dtype=torch.long))
+
+
+# -- using a pretrained MLM -------------------------------------------------------------
+
+@torch.no_grad()
+def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[tuple[str, float]]]:
+    """For each [MASK] in text, the top_k tokens and probabilities of a BertForPreTraining."""
+    if not isinstance(text, str) or "[MASK]" not in text:
+        raise ValueError(f"text must be a str with at least one [MASK], got {text!r}")
+    ids, seg = encode_pair(tokenizer, text, None, model.config.max_len)
+    was = model.training
+    model.eval()
+    try:
+        logits = model(torch.tensor([ids]), torch.tensor([seg])).mlm_logits[0]  # (T, V)
+    finally:
+        model.train(was)
+    out = []
+    for t in (torch.tensor(ids) == tokenizer.mask_id).nonzero().flatten().tolist():
+        probs = logits[t].softmax(-1)
+        top = torch.topk(probs, top_k)
+        out.append([(tokenizer.id_to_token(int(i)), float(p)) for p, i in zip(top.values, top.indices)])
+    return out
+
+
+class MLMBlankScorer:
+    """Rank the words for a lmlib.blanks.Blank with BERT's MLM: [MASK] at the blank, both
+    sides as context. Candidates must be single tokens of the tokenizer (one [MASK] each),
+    so the scores are log P(word | left, right) read off one forward pass."""
+
+    def __init__(self, model, tokenizer, candidates) -> None:
+        self.model, self.tokenizer = model, tokenizer
+        self.candidates = sorted(set(candidates))
+        ids = []
+        for w in self.candidates:
+            enc = tokenizer.encode(w)
+            if len(enc) != 1 or enc[0] == tokenizer.unk_id:
+                raise ValueError(f"candidate {w!r} is not one known token ({len(enc)} tokens): keep "
+                                 f"single-token words only (see single_token_words)")
+            ids.append(enc[0])
+        self._ids = torch.tensor(ids)
+
+    @torch.no_grad()
+    def scores(self, blank) -> dict[str, float]:
+        """log P(word | both sides) for every candidate (BERT's softmax over its vocabulary)."""
+        tok = self.tokenizer
+        left = tok.encode(" ".join(blank.left)) if blank.left else []
+        right = tok.encode(" ".join(blank.right)) if blank.right else []
+        budget = self.model.config.max_len - 3  # [CLS] ... [MASK] ... [SEP]
+        while len(left) + len(right) > budget:  # keep the words nearest the blank
+            if len(left) >= len(right):
+                left.pop(0)
+            else:
+                right.pop()
+        ids = [tok.cls_id, *left, tok.mask_id, *right, tok.sep_id]
+        seg, pos = [0] * len(ids), len(left) + 1
+        was = self.model.training
+        self.model.eval()
+        try:
+            logits = self.model(torch.tensor([ids]), torch.tensor([seg])).mlm_logits[0, pos]
+        finally:
+            self.model.train(was)
+        logp = logits.log_softmax(-1)[self._ids]
+        return dict(zip(self.candidates, logp.tolist()))
+
+    def rank_blank(self, blank, top_k: int | None = None) -> list[tuple[str, float]]:
+        """Candidates sorted by score, best first (ties broken by the word)."""
+        ranked = sorted(self.scores(blank).items(), key=lambda ws: (-ws[1], ws[0]))
+        return ranked[:top_k]
+
+
+def single_token_words(tokenizer, words) -> list[str]:
+    """The words that the tokenizer keeps whole (one token, not <unk>)."""
+    return sorted(w for w in set(words)
+                  if len(enc := tokenizer.encode(w)) == 1 and enc[0] != tokenizer.unk_id)

@@ -84,9 +84,8 @@ class NGramBlankScorer:
         for model, ctx in ((self.forward, blank.left), (self.backward, blank.right)):
             if model is None:
                 continue
-            dist = model.next_word_distribution(list(ctx))
-            for w in self.candidates:
-                p = dist[w]
+            # only the candidates' probabilities: the vocabulary may be far larger
+            for w, p in zip(self.candidates, model.probs(self.candidates, list(ctx))):
                 total[w] += math.log(p) if p > 0 else -math.inf
         return total
 

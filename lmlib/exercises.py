@@ -486,3 +486,110 @@ def ch6_gpt3_memory(answer) -> Result:
     if abs(value - n / 1e9) <= 0.01 * want:
         return Result(False, "파라미터 하나가 2바이트입니다.")
     return Result(False, f"{value:,.1f} GB는 기대한 값과 다릅니다(파라미터 수 x 2바이트 / 10^9).")
+
+
+# ---- chapter 7 -------------------------------------------------------------------
+
+def ch7_embedding_params(answer) -> Result:
+    """연습 7-1: parameters of BERT-Base's embedding module (word + position + segment + LayerNorm)."""
+    import torch
+
+    from .bert import PRESETS, BertConfig, BertModel
+
+    if answer is None:
+        return _TODO
+    value = _number(answer)
+    with torch.device("meta"):  # shapes only, no memory
+        want = sum(p.numel() for p in BertModel(BertConfig(**PRESETS["bert-base"])).embeddings.parameters())
+    C = PRESETS["bert-base"]["d_model"]
+    if value == want:
+        return Result(True, f"{want:,}개: (30522 + 512 + 2) x 768 + LayerNorm 2 x 768.")
+    if value == want - 2 * C:
+        return Result(False, "LayerNorm의 γ와 β(각각 768개)를 빠뜨렸습니다.")
+    if value == want - 2 * C - 2 * C:
+        return Result(False, "세그먼트 임베딩(2 x 768)과 LayerNorm을 빠뜨렸습니다.")
+    if value == 30522 * C:
+        return Result(False, "단어 임베딩만 셌습니다. 위치(512 x 768)와 세그먼트(2 x 768) 임베딩, LayerNorm도 있습니다.")
+    return Result(False, f"{value:,.0f}개는 기대한 값과 다릅니다.")
+
+
+def ch7_mask_rule(fn: Callable) -> Result:
+    """연습 7-2: fn(u) for u ~ U[0, 1) -> "mask" (80%), "random" (10%) or "keep" (10%)."""
+    _torch_fn_check(fn, "fn")
+    grid = [(i + 0.5) / 1000 for i in range(1000)]
+    got = [fn(u) for u in grid]
+    if any(g is None for g in got):
+        return _TODO
+    bad = sorted({g for g in got if g not in ("mask", "random", "keep")}, key=str)
+    if bad:
+        return Result(False, f"\"mask\", \"random\", \"keep\" 가운데 하나를 돌려주세요. 받은 값: {bad[:3]}")
+    share = {k: got.count(k) / len(got) for k in ("mask", "random", "keep")}
+    if abs(share["mask"] - 0.8) < 0.01 and abs(share["random"] - 0.1) < 0.01 and abs(share["keep"] - 0.1) < 0.01:
+        return Result(True, "80% [MASK], 10% 다른 토큰, 10% 그대로: BERT 논문의 규칙입니다.")
+    if abs(share["mask"] - 0.15) < 0.01:
+        return Result(False, "15%는 '고를 위치'의 비율입니다. 고른 위치 안에서는 80%를 [MASK]로 바꿉니다.")
+    return Result(False, "비율이 다릅니다: " + ", ".join(f"{k} {v:.0%}" for k, v in share.items()) + " (기대: 80/10/10)")
+
+
+def ch7_segments(fn: Callable) -> Result:
+    """연습 7-3: fn(ids, sep_id) -> token_type_ids: 0 up to and including the first [SEP], then 1."""
+    _torch_fn_check(fn, "fn")
+    cases = [[4, 10, 11, 5, 12, 13, 14, 5], [4, 9, 5, 8, 5], [4, 10, 5]]
+    for ids in cases:
+        got = fn(list(ids), 5)
+        if got is None:
+            return _TODO
+        got = [int(x) for x in got]
+        first = ids.index(5)
+        want = [0] * (first + 1) + [1] * (len(ids) - first - 1)
+        if got == want:
+            continue
+        if got == [0] * first + [1] * (len(ids) - first):
+            return Result(False, "첫 [SEP]는 문장 A 쪽(세그먼트 0)에 속합니다.")
+        return Result(False, f"ids={ids}: {got}, 기대값 {want}")
+    return Result(True, "[CLS] A [SEP]는 0, B [SEP]는 1: lmlib.bert_data.encode_pair가 만드는 세그먼트와 같습니다.")
+
+
+# ---- chapter 8 -------------------------------------------------------------------
+
+def ch8_cosine(fn: Callable) -> Result:
+    """연습 8-1: fn(u, v) -> cosine similarity of two 1-D tensors."""
+    import torch
+
+    _torch_fn_check(fn, "fn")
+    g = torch.Generator().manual_seed(8)
+    for u, v in ((torch.randn(16, generator=g), torch.randn(16, generator=g)),
+                 (torch.tensor([1.0, 0.0]), torch.tensor([3.0, 0.0])),
+                 (torch.tensor([1.0, 2.0, 3.0]), torch.tensor([-2.0, 0.0, 5.0]))):
+        got = fn(u.clone(), v.clone())
+        if got is None:
+            return _TODO
+        got = float(got)
+        want = torch.cosine_similarity(u, v, dim=0).item()
+        if abs(got - want) < 1e-5:
+            continue
+        if abs(got - float(u @ v)) < 1e-5:
+            return Result(False, "내적만 구했습니다. 두 벡터의 길이(노름)의 곱으로 나누세요.")
+        return Result(False, f"u={u.tolist()[:3]}...: {got:.4f}, 기대값 {want:.4f}")
+    return Result(True, "torch.cosine_similarity와 같습니다. 크기가 달라도 방향이 같으면 1입니다.")
+
+
+def ch8_adapter_params(fn: Callable) -> Result:
+    """연습 8-2: fn(C, n) -> parameters of the adapter Linear(C, n) (weights and biases)."""
+    from .bert import BertConfig, BertForSequenceClassification
+
+    _torch_fn_check(fn, "fn")
+    for C, n in ((128, 2), (768, 2), (64, 5)):
+        got = fn(C, n)
+        if got is None:
+            return _TODO
+        got = _number(got, "fn(C, n)")
+        model = BertForSequenceClassification(
+            BertConfig(vocab_size=16, max_len=8, d_model=C, n_heads=1, n_layers=1), n_labels=n)
+        want = sum(p.numel() for p in model.freeze_base().parameters() if p.requires_grad)
+        if got == want:
+            continue
+        if got == C * n:
+            return Result(False, "편향(클래스마다 하나)을 빠뜨렸습니다.")
+        return Result(False, f"C={C}, n={n}: {got:,.0f}개, 기대값 {want:,}개")
+    return Result(True, "n x C + n. 본체를 얼리면 이것만 학습합니다(BERT-Base라도 1,538개).")

@@ -265,6 +265,12 @@ class NGramLM:
         seen = self._next.get(self._context(context), {})
         return sorted(seen.items(), key=lambda wc: (-wc[1], wc[0]))
 
+    def probs(self, words: Sequence[str], context: Sequence[str] = ()) -> list[float]:
+        """[P(w | context) for w in words]: prob() for many words, the context mapped once."""
+        self._check_fitted()
+        ctx = self._context(context)
+        return [self._prob(w, ctx) for w in self._map(_as_tokens(words, "words"))]
+
     def next_word_distribution(self, context: Sequence[str]) -> dict[str, float]:
         """P(w | context) for every w in the vocabulary (sums to 1 over the vocabulary)."""
         self._check_fitted()

@@ -378,3 +378,47 @@ def test_pretraining_loss_equals_forward_loss():
     want = model(masked, mlm_labels=labels, nsp_labels=nsp).loss
     got = model.pretraining_loss(masked, None, None, labels, nsp)
     torch.testing.assert_close(got, want)
+
+
+def test_fill_mask_and_blank_scorer_read_both_sides():
+    from lmlib.bert import BertConfig, BertForPreTraining
+    from lmlib.bert_data import MLMBlankScorer, fill_mask, single_token_words
+    from lmlib.blanks import Blank, evaluate_blanks
+    from lmlib.data import load_corpus
+    from lmlib.tokenizer import train_tokenizer
+
+    tok = train_tokenizer(load_corpus("ko_daily")[:300], kind="wordpiece", vocab_size=300)
+    torch.manual_seed(0)
+    model = BertForPreTraining(BertConfig(vocab_size=tok.vocab_size, max_len=32, d_model=32,
+                                          n_heads=2, n_layers=1, dropout=0.0))
+    words = single_token_words(tok, ["오늘", "날씨", "좋다", "없는단어요", "오늘"])
+    assert "오늘" in words and "없는단어요" not in words
+    top = fill_mask(model, tok, "오늘 [MASK] 좋다", top_k=3)
+    assert len(top) == 1 and len(top[0]) == 3 and 0 < sum(p for _, p in top[0]) <= 1
+    with pytest.raises(ValueError, match="MASK"):
+        fill_mask(model, tok, "오늘 날씨 좋다")
+    scorer = MLMBlankScorer(model, tok, words)
+    blank = Blank(("오늘",), "날씨", ("좋다",))
+    scores = scorer.scores(blank)
+    assert set(scores) == set(words) and all(v <= 0 for v in scores.values())
+    # the right-hand side matters (a forward LM would ignore it)
+    other = scorer.scores(Blank(("오늘",), "날씨", ("오늘",)))
+    assert scores != other
+    assert evaluate_blanks(scorer, [blank])["n"] == 1
+    with pytest.raises(ValueError, match="single-token"):
+        MLMBlankScorer(model, tok, ["없는단어요"])
+
+
+def test_blank_scorer_keeps_the_blank_in_a_long_sentence():
+    from lmlib.bert import BertConfig, BertForPreTraining
+    from lmlib.bert_data import MLMBlankScorer
+    from lmlib.blanks import Blank
+    from lmlib.data import load_corpus
+    from lmlib.tokenizer import train_tokenizer
+
+    tok = train_tokenizer(load_corpus("ko_daily")[:300], kind="wordpiece", vocab_size=300)
+    model = BertForPreTraining(BertConfig(vocab_size=tok.vocab_size, max_len=16, d_model=16,
+                                          n_heads=2, n_layers=1)).eval()
+    words = ["오늘"] * 30
+    scores = MLMBlankScorer(model, tok, ["오늘"]).scores(Blank(tuple(words), "오늘", tuple(words)))
+    assert list(scores) == ["오늘"]

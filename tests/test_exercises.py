@@ -358,3 +358,27 @@ def test_ch6_gpt3_memory():
     assert_wrong(ex.ch6_gpt3_memory(4 * n / 1e9), "32비트")
     assert_wrong(ex.ch6_gpt3_memory(2 * n / 2 ** 30), "GiB")
     assert_wrong(ex.ch6_gpt3_memory(None), "아직 답이 없습니다")
+
+
+def test_ch7_checkers():
+    assert_right(ex.ch7_embedding_params((30522 + 512 + 2) * 768 + 2 * 768))
+    assert_wrong(ex.ch7_embedding_params((30522 + 512 + 2) * 768), "LayerNorm")
+    assert_wrong(ex.ch7_embedding_params(None), "아직 답이 없습니다")
+    assert_right(ex.ch7_mask_rule(lambda u: "mask" if u < 0.8 else ("random" if u < 0.9 else "keep")))
+    assert_wrong(ex.ch7_mask_rule(lambda u: "mask" if u < 0.15 else "keep"), "15%")
+    assert_wrong(ex.ch7_mask_rule(lambda u: None), "아직 답이 없습니다")
+
+    def seg(ids, sep):
+        first = ids.index(sep)
+        return [0] * (first + 1) + [1] * (len(ids) - first - 1)
+
+    assert_right(ex.ch7_segments(seg))
+    assert_wrong(ex.ch7_segments(lambda ids, sep: [0] * ids.index(sep) + [1] * (len(ids) - ids.index(sep))), "첫 [SEP]")
+
+
+def test_ch8_checkers():
+    assert_right(ex.ch8_cosine(lambda u, v: (u @ v) / (u.norm() * v.norm())))
+    assert_wrong(ex.ch8_cosine(lambda u, v: u @ v), "노름")
+    assert_wrong(ex.ch8_cosine(lambda u, v: None), "아직 답이 없습니다")
+    assert_right(ex.ch8_adapter_params(lambda C, n: n * C + n))
+    assert_wrong(ex.ch8_adapter_params(lambda C, n: n * C), "편향")

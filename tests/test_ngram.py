@@ -243,3 +243,11 @@ def test_continuations_are_the_seen_next_words_with_counts():
     assert lm.continuations(["zzz"]) == []  # unseen word -> UNK context, never followed
     back = NGramLM(2, direction="backward").fit([["a", "b"], ["c", "b"]])
     assert back.continuations(["b"]) == [("a", 1), ("c", 1)]  # words seen before "b"
+
+
+def test_probs_equals_prob_for_each_word():
+    lm = NGramLM(2, "add-k", k=0.5).fit([["a", "b", "c"], ["a", "c"], ["b", "b"]])
+    words = ["a", "b", "c", "zzz"]
+    assert lm.probs(words, ["a"]) == [lm.prob(w, ["a"]) for w in words]
+    with pytest.raises(TypeError, match="words"):
+        lm.probs("abc", ["a"])
