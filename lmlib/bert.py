@@ -27,9 +27,7 @@ hs head size (C // nh), V vocabulary size.
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
@@ -37,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import scaled_dot_product_attention
+from .checkpoint import Saveable, check_config, check_token_id
 
 
 @dataclass
@@ -57,23 +56,9 @@ class BertConfig:
     def __post_init__(self) -> None:
         if self.d_ff is None:
             self.d_ff = 4 * self.d_model
-        for name in ("vocab_size", "max_len", "d_model", "n_heads", "n_layers", "d_ff",
-                     "type_vocab_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
-        if self.d_model % self.n_heads != 0:
-            raise ValueError(f"d_model must be divisible by n_heads: got d_model={self.d_model}, "
-                             f"n_heads={self.n_heads}")
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) \
-                or not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be a float in [0, 1), got {self.dropout!r}")
-        if not isinstance(self.layer_norm_eps, float) or not self.layer_norm_eps > 0:
-            raise ValueError(f"layer_norm_eps must be a float > 0, got {self.layer_norm_eps!r}")
-        if self.pad_id is not None and (isinstance(self.pad_id, bool) or not isinstance(
-                self.pad_id, int) or not 0 <= self.pad_id < self.vocab_size):
-            raise ValueError(f"pad_id must be None or an int in [0, vocab_size={self.vocab_size}), "
-                             f"got {self.pad_id!r}")
+        check_config(self, ("vocab_size", "max_len", "d_model", "n_heads", "n_layers", "d_ff",
+                            "type_vocab_size"))
+        check_token_id(self, "pad_id")
 
 
 # Published sizes (Devlin et al. 2018, §3; KLUE: Park et al. 2021), as BertConfig keyword dicts.
@@ -333,44 +318,10 @@ def _check_labels(labels: object, name: str, shape: tuple[int, ...], n: int,
                          f"got {_describe(labels)}")
 
 
-class _Saveable(nn.Module):
-    """save/load and num_parameters, shared by the three top-level models."""
+class _Saveable(Saveable):
+    """save/load and num_parameters (lmlib.checkpoint), shared by the three top-level models."""
 
-    def num_parameters(self) -> int:
-        """Parameters, a tied matrix counted once."""
-        return sum(p.numel() for p in self.parameters())
-
-    def _meta(self) -> dict:
-        return {"model": type(self).__name__, "config": asdict(self.config)}
-
-    def save(self, path: str | Path) -> None:
-        """Write config.json and model.safetensors (no pickle) into the folder `path`."""
-        from safetensors.torch import save_model
-
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "config.json").write_text(json.dumps(self._meta(), indent=2) + "\n")
-        save_model(self, str(path / "model.safetensors"))  # a tied tensor is stored once
-
-    @classmethod
-    def load(cls, path: str | Path, map_location: str = "cpu"):
-        """The model saved by `save` in the folder `path`."""
-        from safetensors.torch import load_model
-
-        path = Path(path)
-        for name in ("config.json", "model.safetensors"):
-            if not (path / name).is_file():
-                raise FileNotFoundError(f"{path / name} not found: `path` must be a folder "
-                                        f"written by {cls.__name__}.save")
-        meta = json.loads((path / "config.json").read_text())
-        if meta.get("model") != cls.__name__:
-            raise ValueError(f"{path / 'config.json'} describes a {meta.get('model')!r}, "
-                             f"not a {cls.__name__}")
-        known = {f.name for f in fields(BertConfig)}
-        config = BertConfig(**{k: v for k, v in meta["config"].items() if k in known})
-        model = cls(config, **({"n_labels": meta["n_labels"]} if "n_labels" in meta else {}))
-        load_model(model, str(path / "model.safetensors"), device=map_location)
-        return model
+    config_class = BertConfig
 
 
 class BertModel(_Saveable):

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
@@ -32,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import causal_mask, scaled_dot_product_attention
+from .checkpoint import Saveable, check_config, check_token_id
 
 KVCache = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values (B, nh, S, hs)
 
@@ -53,22 +53,8 @@ class GPTConfig:
     def __post_init__(self) -> None:
         if self.d_ff is None:
             self.d_ff = 4 * self.d_model
-        for name in ("vocab_size", "max_len", "d_model", "n_heads", "n_layers", "d_ff"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
-        if self.d_model % self.n_heads != 0:
-            raise ValueError(f"d_model must be divisible by n_heads: got d_model={self.d_model}, "
-                             f"n_heads={self.n_heads}")
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) \
-                or not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be a float in [0, 1), got {self.dropout!r}")
-        if not isinstance(self.layer_norm_eps, float) or not self.layer_norm_eps > 0:
-            raise ValueError(f"layer_norm_eps must be a float > 0, got {self.layer_norm_eps!r}")
-        if self.eos_id is not None and (isinstance(self.eos_id, bool) or not isinstance(
-                self.eos_id, int) or not 0 <= self.eos_id < self.vocab_size):
-            raise ValueError(f"eos_id must be None or an int in [0, vocab_size={self.vocab_size}), "
-                             f"got {self.eos_id!r}")
+        check_config(self, ("vocab_size", "max_len", "d_model", "n_heads", "n_layers", "d_ff"))
+        check_token_id(self, "eos_id")
 
 
 # Published sizes (Radford et al. 2019; Brown et al. 2020, Table 2.1), as GPTConfig keyword dicts.
@@ -187,8 +173,10 @@ def _check_idx(idx: object, vocab_size: int) -> None:
                          f"vocabulary [0, {vocab_size})")
 
 
-class GPT(nn.Module):
+class GPT(Saveable):
     """A decoder-only Transformer language model with GPT-2's module names."""
+
+    config_class = GPTConfig  # for Saveable.load
 
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
@@ -217,10 +205,6 @@ class GPT(nn.Module):
             nn.init.normal_(module.weight, mean=0.0, std=0.02)
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
-
-    def num_parameters(self) -> int:
-        """Trainable parameters, the tied embedding counted once."""
-        return sum(p.numel() for p in self.parameters())
 
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None,
                 return_attn: bool = False, past_key_values: KVCache | None = None,
@@ -379,36 +363,6 @@ class GPT(nn.Module):
             raise OSError(f"could not load {name!r} from the Hugging Face hub (is there an "
                           f"internet connection?): {e}") from e
         return cls.from_hf(hf)
-
-    # -- checkpoints --------------------------------------------------------------------
-
-    def save(self, path: str | Path) -> None:
-        """Write config.json and model.safetensors (no pickle) into the folder `path`."""
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        from safetensors.torch import save_model
-
-        (path / "config.json").write_text(
-            json.dumps({"model": "GPT", "config": asdict(self.config)}, indent=2) + "\n")
-        save_model(self, str(path / "model.safetensors"))  # the tied matrix is stored once
-
-    @classmethod
-    def load(cls, path: str | Path, map_location: str = "cpu") -> GPT:
-        """The GPT saved by `save` in the folder `path`."""
-        path = Path(path)
-        for name in ("config.json", "model.safetensors"):
-            if not (path / name).is_file():
-                raise FileNotFoundError(f"{path / name} not found: `path` must be a folder "
-                                        f"written by GPT.save")
-        meta = json.loads((path / "config.json").read_text())
-        if meta.get("model") != "GPT":
-            raise ValueError(f"{path / 'config.json'} describes a {meta.get('model')!r}, not a GPT")
-        known = {f.name for f in fields(GPTConfig)}
-        model = cls(GPTConfig(**{k: v for k, v in meta["config"].items() if k in known}))
-        from safetensors.torch import load_model
-
-        load_model(model, str(path / "model.safetensors"), device=map_location)
-        return model
 
 
 def load_course_model(name: str = "gpt_nsmc"):

@@ -1,0 +1,85 @@
+"""What the pretrained models share: config checks, and folders of config.json + safetensors.
+
+A model saved here is a folder with config.json ({"model": class name, "config": the
+dataclass's fields, plus any extra constructor arguments}) and model.safetensors (the
+weights; no pickle, a tied matrix stored once). lmlib.gpt.GPT and the lmlib.bert models
+use it; lmlib.pretrain adds the optimizer state for resuming.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from torch import nn
+
+
+def check_config(config, sizes: tuple[str, ...]) -> None:
+    """The checks every Transformer config needs: positive int sizes, d_model divisible by
+    n_heads, dropout in [0, 1), layer_norm_eps > 0 (each error names the field)."""
+    for name in sizes:
+        v = getattr(config, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+    if config.d_model % config.n_heads != 0:
+        raise ValueError(f"d_model must be divisible by n_heads: got d_model={config.d_model}, "
+                         f"n_heads={config.n_heads}")
+    if isinstance(config.dropout, bool) or not isinstance(config.dropout, (int, float)) \
+            or not 0.0 <= config.dropout < 1.0:
+        raise ValueError(f"dropout must be a float in [0, 1), got {config.dropout!r}")
+    if not isinstance(config.layer_norm_eps, float) or not config.layer_norm_eps > 0:
+        raise ValueError(f"layer_norm_eps must be a float > 0, got {config.layer_norm_eps!r}")
+
+
+def check_token_id(config, name: str) -> None:
+    """config.<name> must be None or a valid id of the vocabulary."""
+    v = getattr(config, name)
+    if v is not None and (isinstance(v, bool) or not isinstance(v, int)
+                          or not 0 <= v < config.vocab_size):
+        raise ValueError(f"{name} must be None or an int in [0, vocab_size={config.vocab_size}), "
+                         f"got {v!r}")
+
+
+class Saveable(nn.Module):
+    """save/load and num_parameters for a model built as cls(config, **extra)."""
+
+    config_class: type  # the config dataclass, set by each model class
+
+    def num_parameters(self) -> int:
+        """Trainable parameters, a tied matrix counted once."""
+        return sum(p.numel() for p in self.parameters())
+
+    def _meta(self) -> dict:
+        """What config.json holds; subclasses add their extra constructor arguments."""
+        return {"model": type(self).__name__, "config": asdict(self.config)}
+
+    def save(self, path: str | Path) -> None:
+        """Write config.json and model.safetensors (no pickle) into the folder `path`."""
+        from safetensors.torch import save_model
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "config.json").write_text(json.dumps(self._meta(), indent=2) + "\n")
+        save_model(self, str(path / "model.safetensors"))  # a tied matrix is stored once
+
+    @classmethod
+    def load(cls, path: str | Path, map_location: str = "cpu"):
+        """The model saved by `save` in the folder `path`."""
+        from safetensors.torch import load_model
+
+        path = Path(path)
+        for name in ("config.json", "model.safetensors"):
+            if not (path / name).is_file():
+                raise FileNotFoundError(f"{path / name} not found: `path` must be a folder "
+                                        f"written by {cls.__name__}.save")
+        meta = json.loads((path / "config.json").read_text())
+        if meta.get("model") != cls.__name__:
+            raise ValueError(f"{path / 'config.json'} describes a {meta.get('model')!r}, "
+                             f"not a {cls.__name__}")
+        known = {f.name for f in fields(cls.config_class)}
+        config = cls.config_class(**{k: v for k, v in meta["config"].items() if k in known})
+        extra = {k: v for k, v in meta.items() if k not in ("model", "config")}
+        model = cls(config, **extra)
+        load_model(model, str(path / "model.safetensors"), device=map_location)
+        return model
