@@ -1,0 +1,24 @@
+"""lmlib's benchmark suite: lmlib against independent references, in the same run.
+
+Run it with `python -m bench` (or `make bench`); see bench/__main__.py for the options
+and book/benchmarks.md for the latest table.
+"""
+
+from pathlib import Path
+
+from .cases import (bench_attention, bench_bert_forward, bench_generation, bench_gpt2_forward,
+                    bench_gpt_train_step, bench_ngram)
+from .notebooks import bench_book, bench_notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BENCHMARKS = {
+    "ngram": bench_ngram,
+    "attention": bench_attention,
+    "gpt_train_step": bench_gpt_train_step,
+    "gpt2_forward": bench_gpt2_forward,
+    "bert_forward": bench_bert_forward,
+    "generation": bench_generation,
+    "notebooks": bench_notebooks,
+    "book": bench_book,
+}

@@ -1,0 +1,344 @@
+"""The benchmarks: lmlib against an independent reference, same inputs, same run.
+
+Every function takes `size` ("tiny" for the unit test, "default" for the table,
+"large" for a closer look) and `repeat`, and returns a list of bench.core.Row.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+
+import torch
+
+from .core import Row, compare
+
+SIZES = ("tiny", "default", "large")
+
+
+def _check_size(size: str) -> str:
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {SIZES}, got {size!r}")
+    return size
+
+
+def _max_diff(pairs) -> float:
+    """Largest |a - b| over pairs of tensors (or floats)."""
+    worst = 0.0
+    for a, b in pairs:
+        if isinstance(a, torch.Tensor):
+            worst = max(worst, float((a.detach().float() - b.detach().float()).abs().max()))
+        else:
+            worst = max(worst, abs(a - b))
+    return worst
+
+
+# ---- 1. n-gram models vs nltk.lm ---------------------------------------------------------
+def ngram_corpus(n_tokens: int, seed: int = 0) -> tuple[list[list[str]], str]:
+    """Whitespace-tokenised NSMC train reviews up to n_tokens words (a Zipf corpus without NSMC).
+
+    Nothing is downloaded: NSMC is read only from $LMLIB_NSMC_DIR or lmlib's cache.
+    """
+    try:
+        from lmlib.data import load_nsmc
+
+        reviews = load_nsmc("train", download=False)
+        sents, total = [], 0
+        for r in reviews:
+            words = r.document.split()
+            if words:
+                sents.append(words)
+                total += len(words)
+                if total >= n_tokens:
+                    break
+        if total >= n_tokens:
+            return sents, f"NSMC train reviews, {total:,} words"
+    except (FileNotFoundError, OSError):
+        pass
+    rng = random.Random(seed)  # no NSMC here: Zipf-distributed words, review-length sentences
+    vocab = [f"w{i}" for i in range(20_000)]
+    weights = [1 / (i + 1) for i in range(len(vocab))]
+    sents, total = [], 0
+    while total < n_tokens:
+        s = rng.choices(vocab, weights, k=rng.randint(3, 15))
+        sents.append(s)
+        total += len(s)
+    return sents, f"synthetic Zipf corpus (no NSMC found), {total:,} words"
+
+
+def bench_ngram(size: str = "default", repeat: int = 3) -> list[Row]:
+    """Fit + score, bigram and trigram, MLE and Laplace: lmlib.ngram.NGramLM vs nltk.lm."""
+    from nltk.lm import MLE, Laplace
+    from nltk.util import everygrams
+
+    from lmlib.ngram import NGramLM
+    from lmlib.text import BOS, EOS
+
+    n_tokens = {"tiny": 5_000, "default": 500_000, "large": 1_000_000}[_check_size(size)]
+    sents, source = ngram_corpus(n_tokens)
+    n_test = max(1, len(sents) // 20)
+    train, test = sents[n_test:], sents[:n_test]  # score held-out sentences (unseen words too)
+
+    rows = []
+    for order in (2, 3):
+        # the scored factors: every (word, context) of the padded test sentences
+        queries = []
+        for s in test:
+            padded = [BOS] * (order - 1) + s + [EOS]
+            for j in range(order - 1, len(padded)):
+                queries.append((padded[j], padded[j - order + 1:j]))
+        for smoothing, ref_cls in (("mle", MLE), ("laplace", Laplace)):
+            result = {}
+
+            def ours():
+                lm = NGramLM(order, smoothing).fit(train)
+                result["ours"] = [lm.prob(w, ctx) for w, ctx in queries]
+
+            def ref():
+                padded = [[BOS] * (order - 1) + s + [EOS] for s in train]
+                lm = ref_cls(order)
+                lm.fit([list(everygrams(s, max_len=order)) for s in padded],
+                       vocabulary_text=[w for s in padded for w in s])
+                result["ref"] = [lm.score(w, tuple(ctx)) for w, ctx in queries]
+
+            t_ours, t_ref = compare(ours, ref, repeat=repeat, warmup=0)
+            ours_p, ref_p = result["ours"], result["ref"]
+            rows.append(Row(
+                "n-gram fit + score", f"{order}-gram {smoothing}, {len(queries):,} scores",
+                t_ours, t_ref, "nltk.lm", "≥ 20x faster", min_speedup=20.0,
+                diff=_max_diff(zip(ours_p, ref_p)), tol=1e-12,
+                extra={"corpus": source, "train_sentences": len(train),
+                       "nonzero_scores": sum(p > 0 for p in ours_p)}))
+    return rows
+
+
+# ---- 2. attention: explicit vs torch's fused kernel ---------------------------------------
+def bench_attention(size: str = "default", repeat: int = 10) -> list[Row]:
+    """Forward + backward of softmax(QK^T/sqrt d + mask)V: lmlib's explicit path vs fused SDPA."""
+    import torch.nn.functional as F
+
+    from lmlib.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
+
+    B, H, T, D = {"tiny": (2, 2, 16, 8), "default": (32, 4, 128, 32),
+                  "large": (32, 8, 512, 64)}[_check_size(size)]
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(B, H, T, D, generator=g) for _ in range(3))
+    grad = torch.randn(B, H, T, D, generator=g)
+    rows = []
+    for causal in (False, True):
+        mask = causal_mask(T) if causal else None
+        leaves = {}
+
+        def run(fn, key):
+            qq, kk, vv = (x.clone().requires_grad_() for x in (q, k, v))
+            out = fn(qq, kk, vv)
+            out.backward(grad)
+            leaves[key] = (out, qq.grad, kk.grad, vv.grad)
+
+        def ours():
+            run(lambda a, b, c: scaled_dot_product_attention(a, b, c, mask)[0], "ours")
+
+        def ref():
+            run(lambda a, b, c: F.scaled_dot_product_attention(a, b, c, is_causal=causal), "ref")
+
+        t_ours, t_ref = compare(ours, ref, repeat=repeat)
+        rows.append(Row("attention fwd+bwd", f"B{B} H{H} T{T} D{D}, "
+                        f"{'causal' if causal else 'no'} mask, explicit (weights kept)",
+                        t_ours, t_ref, "torch SDPA", "≤ 1.1x", max_ratio=1.1,
+                        diff=_max_diff(zip(leaves["ours"], leaves["ref"])), tol=1e-5))
+
+    # lmlib's module takes the fused kernel whenever the weights are not asked for
+    real_sdpa, calls = F.scaled_dot_product_attention, Counter()
+
+    def counting(*a, **kw):
+        calls["fused"] += 1
+        return real_sdpa(*a, **kw)
+
+    mha = MultiHeadAttention(H * D, H).eval()
+    x = torch.randn(B, T, H * D, generator=g)
+    F.scaled_dot_product_attention = counting
+    try:
+        with torch.no_grad():
+            y_fused, _ = mha(x, x, causal_mask(T))
+            without = calls["fused"]
+            y_expl, _ = mha(x, x, causal_mask(T), return_attn=True)
+            with_weights = calls["fused"] - without
+    finally:
+        F.scaled_dot_product_attention = real_sdpa
+    rows.append(Row("attention fwd+bwd", "MultiHeadAttention: which kernel runs (not timed)",
+                    [0.0], goal="fused when no weights",
+                    diff=_max_diff([(y_fused, y_expl)]) if without == 1 and with_weights == 0
+                    else math.inf, tol=1e-5,
+                    note=f"fused calls: {without} without weights, {with_weights} with"))
+    return rows
+
+
+# ---- 3. a GPT training step vs Hugging Face GPT-2 -----------------------------------------
+def _hf_gpt2(config):
+    """A transformers GPT2LMHeadModel with the sizes of an lmlib GPTConfig (random weights)."""
+    import transformers
+
+    hf_config = transformers.GPT2Config(
+        vocab_size=config.vocab_size, n_positions=config.max_len, n_embd=config.d_model,
+        n_layer=config.n_layers, n_head=config.n_heads, n_inner=config.d_ff,
+        resid_pdrop=config.dropout, embd_pdrop=config.dropout, attn_pdrop=config.dropout,
+        layer_norm_epsilon=config.layer_norm_eps, activation_function="gelu_new",
+        bos_token_id=config.eos_id, eos_token_id=config.eos_id)
+    return transformers.GPT2LMHeadModel(hf_config)
+
+
+def bench_gpt_train_step(size: str = "default", repeat: int = 10) -> list[Row]:
+    """One AdamW step (forward, loss, backward, update) on the same weights and batch."""
+    import torch.nn.functional as F
+
+    from lmlib.gpt import GPT, GPTConfig
+
+    B, T, V, C, L = {"tiny": (2, 16, 50, 32, 2), "default": (32, 128, 1500, 128, 4),
+                     "large": (32, 256, 8000, 256, 6)}[_check_size(size)]
+    config = GPTConfig(vocab_size=V, max_len=T, d_model=C, n_heads=4, n_layers=L, dropout=0.0)
+    torch.manual_seed(0)
+    hf = _hf_gpt2(config).train()
+    ours = GPT.from_hf(hf).train()
+    data = torch.randint(0, V, (B, T + 1), generator=torch.Generator().manual_seed(0))
+    x, y = data[:, :-1], data[:, 1:]
+    opt_ours = torch.optim.AdamW(ours.parameters(), lr=1e-3, weight_decay=0.01)
+    opt_hf = torch.optim.AdamW(hf.parameters(), lr=1e-3, weight_decay=0.01)
+    losses: dict[str, list[float]] = {"ours": [], "ref": []}
+
+    def step_ours():
+        opt_ours.zero_grad(set_to_none=True)
+        loss = ours(x, y).loss
+        loss.backward()
+        opt_ours.step()
+        losses["ours"].append(loss.item())
+
+    def step_ref():  # the same loss, written out: HF's labels= would shift and drop a position
+        opt_hf.zero_grad(set_to_none=True)
+        logits = hf(input_ids=x).logits
+        loss = F.cross_entropy(logits.view(-1, V), y.reshape(-1))
+        loss.backward()
+        opt_hf.step()
+        losses["ref"].append(loss.item())
+
+    t_ours, t_ref = compare(step_ours, step_ref, repeat=repeat, warmup=2)
+    # both started from the same weights and saw the same batch: the losses agree step by step
+    return [Row("GPT training step", f"L{L} H4 C{C} T{T} B{B} V{V}, AdamW", t_ours, t_ref,
+                "transformers GPT2LMHeadModel", "≤ 1.0x", max_ratio=1.0,
+                diff=_max_diff(zip(losses["ours"], losses["ref"])), tol=1e-4,
+                note=f"loss after {len(losses['ours'])} steps {losses['ours'][-1]:.3f}")]
+
+
+# ---- 4. GPT-2 small forward --------------------------------------------------------------
+def bench_gpt2_forward(size: str = "default", repeat: int = 10) -> list[Row]:
+    """Forward of GPT-2 small (124M, random weights: nothing is downloaded), B1 T128."""
+    from lmlib.gpt import GPT, PRESETS, GPTConfig
+
+    preset = dict(PRESETS["gpt2"])
+    if size == "tiny":
+        preset.update(vocab_size=100, d_model=32, n_heads=2, n_layers=2, eos_id=None)
+    T = {"tiny": 16, "default": 128, "large": 1024}[_check_size(size)]
+    torch.manual_seed(0)
+    hf = _hf_gpt2(GPTConfig(**preset, dropout=0.0)).eval()
+    ours = GPT.from_hf(hf).eval()
+    idx = torch.randint(0, preset["vocab_size"], (1, T), generator=torch.Generator().manual_seed(0))
+    out = {}
+
+    @torch.no_grad()
+    def run_ours():
+        out["ours"] = ours(idx).logits
+
+    @torch.no_grad()
+    def run_ref():
+        out["ref"] = hf(input_ids=idx).logits
+
+    t_ours, t_ref = compare(run_ours, run_ref, repeat=repeat, warmup=2)
+    params = sum(p.numel() for p in ours.parameters())
+    return [Row("GPT-2 small forward", f"B1 T{T}, {params / 1e6:.0f}M parameters", t_ours, t_ref,
+                "transformers GPT2LMHeadModel", "≤ 1.05x", max_ratio=1.05,
+                diff=_max_diff([(out["ours"], out["ref"])]), tol=1e-4)]
+
+
+# ---- 5. BERT-base forward ----------------------------------------------------------------
+def bench_bert_forward(size: str = "default", repeat: int = 10) -> list[Row]:
+    """BERT-base encoder forward (random weights), with and without attention weights."""
+    import transformers
+
+    from lmlib.bert import BertModel
+
+    lengths = {"tiny": (16,), "default": (128, 512), "large": (128, 512)}[_check_size(size)]
+    B = 8 if size == "large" else 1
+    sizes = dict(vocab_size=100, hidden_size=32, num_attention_heads=2, num_hidden_layers=2,
+                 intermediate_size=64) if size == "tiny" else {}
+    torch.manual_seed(0)
+    hf = transformers.BertModel(transformers.BertConfig(**sizes)).eval()  # fused SDPA attention
+    # HF returns attention weights only from its "eager" (written-out) attention
+    hf_eager = transformers.BertModel(transformers.BertConfig(
+        **sizes, attn_implementation="eager")).eval()
+    hf_eager.load_state_dict(hf.state_dict())
+    ours = BertModel.from_hf(hf).eval()
+    rows = []
+    for T in lengths:
+        for with_attn in (False, True):
+            g = torch.Generator().manual_seed(T)
+            ids = torch.randint(0, hf.config.vocab_size, (B, T), generator=g)
+            segments = torch.zeros_like(ids)
+            mask = torch.ones_like(ids)
+            out = {}
+
+            @torch.no_grad()
+            def run_ours():
+                o = ours(ids, segments, mask, return_attn=with_attn)
+                out["ours"] = [o.last_hidden_state, o.pooled] + (o.attentions or [])
+
+            @torch.no_grad()
+            def run_ref():
+                o = (hf_eager if with_attn else hf)(
+                    input_ids=ids, token_type_ids=segments, attention_mask=mask,
+                    output_attentions=with_attn)
+                out["ref"] = [o.last_hidden_state, o.pooler_output] + list(o.attentions or [])
+
+            t_ours, t_ref = compare(run_ours, run_ref, repeat=repeat, warmup=2)
+            if len(out["ours"]) != len(out["ref"]):
+                raise RuntimeError(f"lmlib returned {len(out['ours'])} tensors, "
+                                   f"transformers {len(out['ref'])}")
+            rows.append(Row("BERT-base forward", f"B{B} T{T}, "
+                            f"{'with' if with_attn else 'without'} attention weights", t_ours,
+                            t_ref, "transformers BertModel" + (" (eager)" if with_attn else ""),
+                            "≤ 1.05x", max_ratio=1.05,
+                            diff=_max_diff(zip(out["ours"], out["ref"])), tol=1e-4))
+    return rows
+
+
+# ---- 6. generation with and without the key/value cache -----------------------------------
+def bench_generation(size: str = "default", repeat: int = 3) -> list[Row]:
+    """200 new tokens, greedy, from the chapter-6 model: with the KV cache vs recomputing all."""
+    from lmlib.gpt import GPT, GPTConfig, load_course_model
+
+    n_new = {"tiny": 20, "default": 200, "large": 200}[_check_size(size)]
+    if size == "tiny":  # the unit test: a small random model, no checkpoint needed
+        torch.manual_seed(0)
+        model = GPT(GPTConfig(vocab_size=60, max_len=64, d_model=32, n_heads=2, n_layers=2)).eval()
+        prompt, what = [5, 6, 7], "random GPT, T 64"
+    else:
+        model, tok, _ = load_course_model()
+        prompt, what = tok.encode("발 없는 말이"), "chapter-6 model (gpt_nsmc)"
+    batch = 8 if size == "large" else 1
+    idx = torch.tensor([prompt] * batch)
+    if idx.size(1) + n_new > model.config.max_len:
+        raise ValueError(f"the model's context ({model.config.max_len}) cannot hold "
+                         f"{idx.size(1)} + {n_new} tokens")
+    out = {}
+
+    def cached():
+        out["ours"] = model.generate(idx, n_new, greedy=True, eos_id=None, use_cache=True)
+
+    def uncached():
+        out["ref"] = model.generate(idx, n_new, greedy=True, eos_id=None, use_cache=False)
+
+    t_ours, t_ref = compare(cached, uncached, repeat=repeat, warmup=1)
+    same = torch.equal(out["ours"], out["ref"])
+    return [Row("generation", f"{what}, B{batch}, prompt {len(prompt)} + {n_new} new tokens, "
+                "greedy", t_ours, t_ref, "lmlib without KV cache", "≥ 3x faster",
+                min_speedup=3.0, diff=0.0 if same else math.inf, tol=0.0,
+                note="identical tokens" if same else "tokens differ")]

@@ -1,0 +1,160 @@
+"""Timing, agreement and the result table shared by every benchmark.
+
+A benchmark times lmlib and an independent reference on the same inputs in the same run,
+alternating the two (so a slow minute of the machine hits both), and records the median,
+min and max of each, the ratio of medians (lmlib / reference) and the largest numerical
+difference between their outputs.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Row:
+    """One line of the table: a case of a benchmark, lmlib vs its reference."""
+
+    benchmark: str
+    case: str
+    ours: list[float]  # seconds, one per repeat
+    ref: list[float] | None = None  # None: no reference (a goal on lmlib's own time)
+    ref_name: str = ""
+    goal: str = ""  # as the issue states it, e.g. "ratio <= 1.05"
+    max_ratio: float | None = None  # goal met when ratio <= max_ratio
+    min_speedup: float | None = None  # goal met when 1 / ratio >= min_speedup
+    max_seconds: float | None = None  # goal met when median(ours) <= max_seconds
+    diff: float | None = None  # largest |lmlib - reference| over the compared outputs
+    tol: float | None = None  # agreement met when diff <= tol
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ours_median(self) -> float:
+        return statistics.median(self.ours)
+
+    @property
+    def ref_median(self) -> float | None:
+        return statistics.median(self.ref) if self.ref else None
+
+    @property
+    def ratio(self) -> float | None:
+        return self.ours_median / self.ref_median if self.ref else None
+
+    @property
+    def agrees(self) -> bool | None:
+        if self.tol is None:
+            return None
+        return self.diff is not None and math.isfinite(self.diff) and self.diff <= self.tol
+
+    @property
+    def met(self) -> bool:
+        ok = self.agrees is not False
+        if self.max_ratio is not None:
+            ok &= self.ratio is not None and self.ratio <= self.max_ratio
+        if self.min_speedup is not None:
+            ok &= self.ratio is not None and 1 / self.ratio >= self.min_speedup
+        if self.max_seconds is not None:
+            ok &= self.ours_median <= self.max_seconds
+        return bool(ok)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.update(ours_median=self.ours_median, ref_median=self.ref_median, ratio=self.ratio,
+                 agrees=self.agrees, met=self.met)
+        return d
+
+
+def _check_repeat(repeat: object) -> int:
+    if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+        raise ValueError(f"repeat must be an int >= 1, got {repeat!r}")
+    return repeat
+
+
+def time_once(fn: Callable[[], object]) -> float:
+    """Seconds one call of fn takes (garbage collected before, not during)."""
+    gc.collect()
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def compare(ours: Callable[[], object], ref: Callable[[], object] | None, repeat: int = 5,
+            warmup: int = 1) -> tuple[list[float], list[float] | None]:
+    """Time `ours` and `ref` alternately, `repeat` times each after `warmup` untimed calls."""
+    _check_repeat(repeat)
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
+    for _ in range(warmup):
+        ours()
+        if ref is not None:
+            ref()
+    t_ours, t_ref = [], []
+    for i in range(repeat):
+        # alternate which goes first, so neither always runs on a warmer cache
+        pair = [(ours, t_ours), (ref, t_ref)] if i % 2 == 0 else [(ref, t_ref), (ours, t_ours)]
+        for fn, out in pair:
+            if fn is not None:
+                out.append(time_once(fn))
+    return t_ours, (t_ref if ref is not None else None)
+
+
+def machine() -> str:
+    """CPU model, cores, torch threads and versions: enough to know what a number means."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    parts = [cpu, f"{os.cpu_count()} cores"]
+    try:
+        import torch
+
+        parts += [f"{torch.get_num_threads()} torch threads", f"torch {torch.__version__}"]
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    parts.append(f"Python {platform.python_version()}")
+    return ", ".join(parts)
+
+
+def _fmt_s(xs: list[float] | None) -> str:
+    if not xs:
+        return "—"
+    med, lo, hi = statistics.median(xs), min(xs), max(xs)
+    if med >= 1:
+        return f"{med:.2f} s ({lo:.2f}–{hi:.2f})"
+    return f"{med * 1e3:.2f} ms ({lo * 1e3:.2f}–{hi * 1e3:.2f})"
+
+
+def _fmt_diff(row: Row) -> str:
+    if row.tol is None:
+        return "—"
+    mark = "✓" if row.agrees else "✗"
+    return f"{row.diff:.1e} ≤ {row.tol:.0e} {mark}"
+
+
+def markdown_table(rows: list[Row]) -> str:
+    """The result table in Markdown (the book's appendix and the terminal print the same)."""
+    head = ("| benchmark | case | lmlib median (min–max) | reference | reference median (min–max) "
+            "| ratio | goal | agreement | met |")
+    lines = [head, "|" + "---|" * 9]
+    for r in rows:
+        ratio = "—" if r.ratio is None else f"{r.ratio:.2f}x"
+        if r.min_speedup is not None and r.ratio:
+            ratio += f" ({1 / r.ratio:.1f}x faster)"
+        case = r.case + (f" — {r.note}" if r.note else "")
+        lines.append(f"| {r.benchmark} | {case} | {_fmt_s(r.ours)} | {r.ref_name or '—'} | "
+                     f"{_fmt_s(r.ref)} | {ratio} | {r.goal} | {_fmt_diff(r)} | "
+                     f"{'yes' if r.met else '**no**'} |")
+    return "\n".join(lines)
