@@ -17,7 +17,7 @@ endif
 export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 
-.PHONY: book test unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert
+.PHONY: book test unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert bench
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ pretrain-bert: $(STAMP)
 
 finetune-bert: $(STAMP)
 	$(BIN)/python scripts/finetune_bert.py
+
+# The benchmark suite (lmlib vs nltk / torch SDPA / transformers, notebooks, book build);
+# writes bench/results.json and the book's appendix page book/benchmarks.md. ~15 min.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 setup-cell: $(STAMP)
 	$(BIN)/python scripts/setup_cell.py --write

@@ -4,6 +4,7 @@
     python -m bench --only attention gpt2_forward --repeat 20
     python -m bench --size large          # larger inputs
     python -m bench --only ngram --no-write
+    python -m bench --only gpt_train_step --profile   # where the time goes, op by op
 
 Writes bench/results.json and the book's appendix page book/benchmarks.md (unless
 --no-write, or when only some benchmarks ran: the page always shows one whole run).
@@ -32,6 +33,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=None,
                    help="timed runs per case (default: each benchmark's own)")
     p.add_argument("--no-write", action="store_true", help="print only")
+    p.add_argument("--profile", action="store_true",
+                   help="also print torch.profiler's table for lmlib and the reference")
     args = p.parse_args(argv)
     if args.repeat is not None and args.repeat < 1:
         p.error(f"--repeat must be >= 1, got {args.repeat}")
@@ -42,6 +45,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     import torch
 
+    from .core import PROFILE
+
+    PROFILE["on"] = args.profile
     command = "python -m bench" + ("" if argv is None and len(sys.argv) == 1 else
                                    " " + " ".join(sys.argv[1:] if argv is None else argv))
     rows, seconds = [], {}
@@ -62,7 +68,7 @@ def main(argv=None) -> int:
     missed = [f"{r.benchmark}: {r.case}" for r in rows if not r.met]
     print(f"\n{len(rows) - len(missed)} of {len(rows)} goals met" +
           ("; missed:\n  " + "\n  ".join(missed) if missed else ""))
-    whole_run = set(args.only) == set(BENCHMARKS) and args.size == "default"
+    whole_run = set(args.only) == set(BENCHMARKS) and args.size == "default" and not args.profile
     if not args.no_write and whole_run:
         RESULTS.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n",
                            encoding="utf-8")

@@ -86,9 +86,26 @@ def time_once(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+PROFILE = {"on": False, "rows": 15}  # python -m bench --profile: print where the time goes
+
+
+def profile(fn: Callable[[], object], title: str, rows: int = 15) -> str:
+    """torch.profiler's table of one call of fn, the operators sorted by their own CPU time."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn()
+    table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
+    return f"--- profile: {title}\n{table}"
+
+
 def compare(ours: Callable[[], object], ref: Callable[[], object] | None, repeat: int = 5,
             warmup: int = 1) -> tuple[list[float], list[float] | None]:
-    """Time `ours` and `ref` alternately, `repeat` times each after `warmup` untimed calls."""
+    """Time `ours` and `ref` alternately, `repeat` times each after `warmup` untimed calls.
+
+    With PROFILE["on"] (python -m bench --profile) each is also profiled once, after timing.
+    """
     _check_repeat(repeat)
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
         raise ValueError(f"warmup must be an int >= 0, got {warmup!r}")
@@ -103,6 +120,10 @@ def compare(ours: Callable[[], object], ref: Callable[[], object] | None, repeat
         for fn, out in pair:
             if fn is not None:
                 out.append(time_once(fn))
+    if PROFILE["on"]:
+        print(profile(ours, "lmlib", PROFILE["rows"]), flush=True)
+        if ref is not None:
+            print(profile(ref, "reference", PROFILE["rows"]), flush=True)
     return t_ours, (t_ref if ref is not None else None)
 
 

@@ -89,6 +89,15 @@ def padding_mask(lengths: torch.Tensor, S: int | None = None) -> torch.Tensor:
     return keep[:, None, None, :]  # (B, 1, 1, S): broadcasts over heads and queries
 
 
+def _dead_rows(mask: torch.Tensor | None) -> torch.Tensor | None:
+    """Bool (..., T, 1): query rows whose every key is masked out; None if there are none."""
+    if mask is None:
+        return None
+    blocked = ~mask if mask.dtype == torch.bool else torch.isneginf(mask)
+    dead = blocked.all(dim=-1, keepdim=True)  # computed on the mask: (T, S), not (B, nh, T, S)
+    return dead if bool(dead.any()) else None
+
+
 def _masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """softmax over the last dim after masking; rows with no allowed key give all zeros."""
     if mask is not None:
@@ -96,8 +105,10 @@ def _masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Te
             scores = scores.masked_fill(~mask, float("-inf"))
         else:
             scores = scores + mask
+    dead = _dead_rows(mask)
+    if dead is None:  # the usual case: every query has a key to read
+        return torch.softmax(scores, dim=-1)
     # softmax of an all -inf row is 0/0 = NaN; give such rows finite scores, then zero them.
-    dead = torch.isneginf(scores).all(dim=-1, keepdim=True)  # (..., T, 1)
     weights = torch.softmax(scores.masked_fill(dead, 0.0), dim=-1)
     return weights.masked_fill(dead, 0.0)
 
@@ -129,7 +140,9 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"dropout_p must be in [0, 1], got {dropout_p}")
 
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., T, d) @ (..., d, S)
+    # q k^T / sqrt(d), with the 1/sqrt(d) applied to q: the same numbers, on T*d entries
+    # instead of T*S (as torch's own kernels do); (..., T, d) @ (..., d, S) -> (..., T, S)
+    scores = (q * (1.0 / math.sqrt(q.shape[-1]))) @ k.transpose(-2, -1)
     weights = _masked_softmax(scores, mask)  # (..., T, S), rows sum to 1 (or are all 0)
     dropped = F.dropout(weights, dropout_p) if training and dropout_p > 0 else weights
     out = dropped @ v  # (..., T, S) @ (..., S, dv) -> (..., T, dv)

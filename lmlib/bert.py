@@ -351,8 +351,9 @@ class BertModel(_Saveable):
         if token_type_ids is None:
             token_type_ids = torch.zeros_like(input_ids)
         mask = None
-        if attention_mask is not None:  # the layout of lmlib.attention.padding_mask
+        if attention_mask is not None and not bool(attention_mask.all()):  # padding to hide
             mask = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, T): True = real key
+        # (all ones hides nothing: no mask then, so the fused kernel needs no mask either)
         x = self.embeddings(input_ids, token_type_ids)  # (B, T, C)
         h, hidden, attentions = self.encoder(x, mask, return_attn, return_hidden)
         return BertModelOutput(h, self.pooler(h), hidden, attentions)

@@ -27,11 +27,15 @@ Conventions (MLE and Laplace give exactly nltk.lm's numbers; see tests/test_ngra
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .text import BOS, EOS, UNK
 
@@ -40,7 +44,6 @@ if TYPE_CHECKING:  # pandas is imported lazily, only by chain_rule()
 
 SMOOTHINGS = ("mle", "laplace", "add-k")
 DIRECTIONS = ("forward", "backward")
-_PROGRESS_MIN = 500_000  # below this fit() takes a few seconds at most; a bar would only be noise
 
 
 def _short(x: object) -> str:
@@ -56,10 +59,12 @@ def _as_tokens(tokens: object, name: str) -> tuple[str, ...]:
                         f"split it into tokens first, e.g. {name}.split()")
     if not isinstance(tokens, Sequence):
         raise TypeError(f"{name} must be a list of str tokens, got {type(tokens).__name__}")
-    for t in tokens:
-        if not isinstance(t, str):
-            raise TypeError(f"{name} must contain only str tokens, got {_short(t)}")
-    return tuple(tokens)
+    tokens = tuple(tokens)
+    if not set(map(type, tokens)) <= {str}:  # the fast check; the loop finds the culprit
+        for t in tokens:
+            if not isinstance(t, str):
+                raise TypeError(f"{name} must contain only str tokens, got {_short(t)}")
+    return tokens
 
 
 def _as_sentences(sentences: object, name: str = "sentences") -> list[tuple[str, ...]]:
@@ -77,6 +82,43 @@ def _as_sentences(sentences: object, name: str = "sentences") -> list[tuple[str,
     if not out:
         raise ValueError(f"{name} is empty; expected at least one token list")
     return out
+
+
+@dataclass
+class _Level:
+    """The n-grams of one length n, by integer code (see _count_ngrams)."""
+
+    count: dict[int, int]  # code -> how often the n-gram occurs inside a padded sentence
+    rank: dict[int, int]  # code -> its rank among the n-grams of length n (n < order only)
+
+
+def _count_ngrams(ids: np.ndarray, eos: int, order: int, V: int) -> list[_Level]:
+    """Count the n-grams of length 1..order inside the padded sentences of a joined id stream.
+
+    Counting the same thing in plain Python, one dictionary update per n-gram (as nltk
+    does), takes seconds on a 500k-word corpus; here each length is one np.unique over
+    integer codes. An n-gram's code is (the rank of its first n-1 words among the
+    (n-1)-grams) * V + (its last word's id), word ids < V, so codes stay below len(ids) * V
+    at any order.
+    A window that crosses from one sentence into the next is dropped: its first and last
+    positions lie in different sentences (sentence number = how many EOS come before).
+    """
+    sentence = np.concatenate([[0], np.cumsum(ids == eos)[:-1]])  # position -> sentence number
+    levels, codes = [], ids
+    for n in range(1, order + 1):
+        m = len(ids) - n + 1  # windows of n tokens
+        if n > 1:
+            codes = prefix_rank[:m] * V + ids[n - 1:]
+        inside = sentence[:m] == sentence[n - 1:]  # all n tokens in one sentence
+        uniq, inverse, counts = np.unique(codes[inside], return_inverse=True, return_counts=True)
+        uniq_l = uniq.tolist()
+        level = _Level(dict(zip(uniq_l, counts.tolist())), {})
+        if n < order:
+            level.rank = dict(zip(uniq_l, range(len(uniq_l))))
+            prefix_rank = np.zeros(m, dtype=np.int64)
+            prefix_rank[inside] = inverse.reshape(-1)  # windows across sentences: never read
+        levels.append(level)
+    return levels
 
 
 class NGramLM:
@@ -100,12 +142,15 @@ class NGramLM:
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}, got {_short(direction)}")
         self.order, self.smoothing, self.k, self.direction = order, smoothing, float(k), direction
-        self._next: dict[tuple[str, ...], Counter] | None = None  # context -> next-word counts
-        self._totals: dict[tuple[str, ...], int] = {}  # context -> count(context) as a prefix
+        self._levels: list[_Level] | None = None  # counts of n-grams of length 1..order
+        self._n_tokens = 0
+        self._words: dict[int, str] = {}  # word id -> word
+        self._ids: dict[str, int] = {}  # word -> word id
+        self._next: dict[tuple[str, ...], dict[str, int]] | None = None  # see continuations()
         self._vocab: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
-        fitted = f", |V|={len(self._vocab)}" if self._next is not None else ", not fitted"
+        fitted = f", |V|={len(self._vocab)}" if self._levels is not None else ", not fitted"
         return (f"NGramLM(order={self.order}, smoothing={self.smoothing!r}, k={self.k}, "
                 f"direction={self.direction!r}{fitted})")
 
@@ -122,27 +167,20 @@ class NGramLM:
             if BOS in s or EOS in s:  # padding them by hand would count them twice
                 raise ValueError(f"sentences[{i}] contains {BOS!r} or {EOS!r}; pass raw "
                                  f"tokens, fit() adds the padding itself")
-        if len(sents) > _PROGRESS_MIN:
-            from tqdm.auto import tqdm
-            sents = tqdm(sents, desc="counting n-grams")
-        # nltk's ConditionalFreqDist in plain dicts: next_counts[context][word] = count(context+word)
-        next_counts: defaultdict[tuple[str, ...], Counter] = defaultdict(Counter)
-        types: set[str] = set()
-        for s in sents:
-            padded = self._pad(s)
-            types.update(padded)
-            for j, word in enumerate(padded):  # every n-gram ending at position j
-                for n in range(1, min(self.order, j + 1) + 1):
-                    next_counts[padded[j - n + 1:j]][word] += 1
-        self._next = dict(next_counts)
-        # count(context) is how often the context is FOLLOWED by a word, not its raw count:
-        # ("</s>",) occurs but is never followed, so as a context it counts 0 (as in nltk).
-        self._totals = {ctx: sum(c.values()) for ctx, c in self._next.items()}
-        self._vocab = frozenset(types | {UNK})
+        # All padded sentences, joined into one stream of word ids.
+        # A word's id is the stream position where it first occurs (setdefault at C speed).
+        stream = list(itertools.chain.from_iterable(map(self._pad, sents)))
+        self._ids = {}  # word -> id
+        ids = np.array(list(map(self._ids.setdefault, stream, range(len(stream)))))
+        self._words = {i: w for w, i in self._ids.items()}  # id -> word
+        self._vocab = frozenset(self._ids) | {UNK}
+        self._levels = _count_ngrams(ids, self._ids[EOS], self.order, len(stream))
+        self._n_tokens = len(stream)  # also V, the word-id bound of the codes
+        self._next = None  # context -> next-word counts, built by continuations() when asked
         return self
 
     def _check_fitted(self) -> None:
-        if self._next is None:
+        if self._levels is None:
             raise RuntimeError("this NGramLM is not fitted yet; call fit() first")
 
     @property
@@ -158,7 +196,36 @@ class NGramLM:
         if not 1 <= len(g) <= self.order:
             raise ValueError(f"ngram must have 1..{self.order} tokens (order={self.order}), "
                              f"got {len(g)}")
-        return self._next.get(g[:-1], {}).get(g[-1], 0)
+        return self._lookup(g[:-1], g[-1])[0]
+
+    def _lookup(self, ctx: tuple[str, ...], word: str) -> tuple[int, int]:
+        """(count(ctx + word), count(ctx) as a context), both 0 where unseen.
+
+        Walks the integer codes of _count_ngrams: a word's code is its id; a longer n-gram's
+        code is (the rank of its prefix among the shorter n-grams) * |V| + (its last word's id).
+        """
+        V, code, rank = self._n_tokens, None, 0
+        for n, w in enumerate(ctx, start=1):
+            wid = self._ids.get(w)
+            if wid is None:
+                return 0, 0
+            code = rank * V + wid
+            rank = self._levels[n - 1].rank.get(code)
+            if rank is None:  # the context never occurred
+                return 0, 0
+        # count(context) is how often the context is FOLLOWED by a word, not its raw count:
+        # every occurrence is, except where it ends with EOS (nothing follows a sentence's
+        # end), so ("</s>",) counts 0 as a context (as in nltk).
+        if not ctx:
+            total = self._n_tokens  # the empty context precedes every token
+        elif ctx[-1] == EOS:
+            total = 0
+        else:
+            total = self._levels[len(ctx) - 1].count[code]
+        wid = self._ids.get(word)
+        if wid is None:
+            return 0, total
+        return self._levels[len(ctx)].count.get(rank * V + wid, 0), total
 
     # ---- probabilities ----------------------------------------------------------
     def _map(self, tokens: Sequence[str]) -> tuple[str, ...]:
@@ -178,8 +245,7 @@ class NGramLM:
 
     def _prob(self, word: str, ctx: tuple[str, ...]) -> float:
         """P(word | ctx) for an already mapped word and processing-order context."""
-        c = self._next.get(ctx, {}).get(word, 0)
-        total = self._totals.get(ctx, 0)
+        c, total = self._lookup(ctx, word)
         if self.smoothing == "mle":
             return c / total if total else 0.0  # unseen context: 0, never 0/0 = NaN
         return (c + self.k) / (total + self.k * len(self._vocab))  # add-k; laplace is k=1
@@ -224,8 +290,8 @@ class NGramLM:
             rows.append({
                 "step": step, "word": word, "context": shown,
                 "formula": f"P({word} | {shown})" if ctx else f"P({word})",
-                "count(context+word)": self._next.get(self._map(ctx), {}).get(self._map([word])[0], 0),
-                "count(context)": self._totals.get(self._map(ctx), 0),
+                "count(context+word)": self._lookup(self._map(ctx), self._map([word])[0])[0],
+                "count(context)": self._lookup(self._map(ctx), UNK)[1],
                 "prob": p, "logprob": math.log(p) if p > 0 else -math.inf,
             })
         return pd.DataFrame(rows)
@@ -262,8 +328,24 @@ class NGramLM:
     def continuations(self, context: Sequence[str]) -> list[tuple[str, int]]:
         """Words seen right after `context` in training, with their counts, most frequent first."""
         self._check_fitted()
+        if self._next is None:  # built once, on first use: fit() keeps only integer codes
+            self._next = self._continuation_table()
         seen = self._next.get(self._context(context), {})
         return sorted(seen.items(), key=lambda wc: (-wc[1], wc[0]))
+
+    def _continuation_table(self) -> dict[tuple[str, ...], dict[str, int]]:
+        """context -> {next word: count} for every n-gram, decoded from the integer codes."""
+        V, table = self._n_tokens, defaultdict(dict)
+        prefixes: list[tuple[str, ...]] = [()]  # rank -> the n-gram, for the level below
+        for level in self._levels:
+            grams: list[tuple[str, ...]] = [()] * len(level.rank)
+            for code, c in level.count.items():
+                gram = prefixes[code // V] + (self._words[code % V],)
+                table[gram[:-1]][gram[-1]] = c
+                if level.rank:  # (not kept for the longest n-grams: nothing extends them)
+                    grams[level.rank[code]] = gram
+            prefixes = grams
+        return dict(table)
 
     def probs(self, words: Sequence[str], context: Sequence[str] = ()) -> list[float]:
         """[P(w | context) for w in words]: prob() for many words, the context mapped once."""

@@ -4,6 +4,7 @@ import itertools
 import math
 import random
 import warnings
+from collections import Counter
 from fractions import Fraction
 
 import pytest
@@ -251,3 +252,32 @@ def test_probs_equals_prob_for_each_word():
     assert lm.probs(words, ["a"]) == [lm.prob(w, ["a"]) for w in words]
     with pytest.raises(TypeError, match="words"):
         lm.probs("abc", ["a"])
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_counts_equal_a_loop_over_each_sentence(order, direction):
+    """fit() counts over one joined stream; the result must equal counting sentence by sentence
+    (no n-gram across a sentence boundary), short and empty sentences included."""
+    corpus = random_corpus(200, seed=3) + [[], ["가"], ["가", "가"]]
+    lm = NGramLM(order, direction=direction).fit(corpus)
+    naive = Counter()
+    for s in corpus:
+        seq = s[::-1] if direction == "backward" else s
+        padded = [BOS] * (order - 1) + seq + [EOS]
+        for n in range(1, order + 1):
+            for j in range(n - 1, len(padded)):
+                naive[tuple(padded[j - n + 1:j + 1])] += 1
+    for g, c in naive.items():
+        assert lm.count(g) == c
+    assert sum(len(level.count) for level in lm._levels) == len(naive)  # nothing else counted
+    if order >= 2:
+        assert lm.count((EOS, BOS)) == 0  # the window across two sentences is not counted
+    # count(context) = how often it is followed by a word: the sum of its continuations
+    contexts = {g[:-1] for g in naive} | {g for g in naive if len(g) < order}
+    for ctx in contexts:
+        total = sum(c for g, c in naive.items() if len(g) == len(ctx) + 1 and g[:-1] == ctx)
+        assert lm._lookup(ctx, EOS)[1] == total, ctx
+    start = (BOS,) * (order - 1)  # continuations of the sentence start
+    assert dict(lm.continuations([])) == {g[-1]: c for g, c in naive.items()
+                                          if len(g) == order and g[:-1] == start}
