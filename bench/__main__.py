@@ -5,6 +5,7 @@
     python -m bench --size large          # larger inputs
     python -m bench --only ngram --no-write
     python -m bench --only gpt_train_step --profile   # where the time goes, op by op
+    python -m bench --page                # re-render the book page (after editing analysis.md)
 
 Writes bench/results.json and the book's appendix page book/benchmarks.md (unless
 --no-write, or when only some benchmarks ran: the page always shows one whole run).
@@ -33,6 +34,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=None,
                    help="timed runs per case (default: each benchmark's own)")
     p.add_argument("--no-write", action="store_true", help="print only")
+    p.add_argument("--page", action="store_true",
+                   help="only re-render book/benchmarks.md from bench/results.json (no timing)")
     p.add_argument("--profile", action="store_true",
                    help="also print torch.profiler's table for lmlib and the reference")
     args = p.parse_args(argv)
@@ -43,6 +46,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.page:  # e.g. after editing bench/analysis.md: the numbers stay those of the run
+        from .page import write_page
+
+        write_page(json.loads(RESULTS.read_text(encoding="utf-8")), PAGE)
+        print(f"wrote {PAGE.relative_to(ROOT)} from {RESULTS.relative_to(ROOT)}")
+        return 0
     import torch
 
     from .core import PROFILE
