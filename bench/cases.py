@@ -67,8 +67,12 @@ def ngram_corpus(n_tokens: int, seed: int = 0) -> tuple[list[list[str]], str]:
     return sents, f"synthetic Zipf corpus (no NSMC found), {total:,} words"
 
 
-def bench_ngram(size: str = "default", repeat: int = 3) -> list[Row]:
-    """Fit + score, bigram and trigram, MLE and Laplace: lmlib.ngram.NGramLM vs nltk.lm."""
+def bench_ngram(size: str = "default", repeat: int = 1) -> list[Row]:
+    """Fit + score, bigram and trigram, MLE and Laplace: lmlib.ngram.NGramLM vs nltk.lm.
+
+    One timed run each by default: nltk's fit alone takes 6-12 s on 500k words, so more
+    repeats would push the benchmark past a minute (--repeat 3 for the spread).
+    """
     from nltk.lm import MLE, Laplace
     from nltk.util import everygrams
 
@@ -260,7 +264,7 @@ def bench_gpt2_forward(size: str = "default", repeat: int = 10) -> list[Row]:
 
 
 # ---- 5. BERT-base forward ----------------------------------------------------------------
-def bench_bert_forward(size: str = "default", repeat: int = 10) -> list[Row]:
+def bench_bert_forward(size: str = "default", repeat: int = 8) -> list[Row]:
     """BERT-base encoder forward (random weights), with and without attention weights."""
     import transformers
 
@@ -298,7 +302,7 @@ def bench_bert_forward(size: str = "default", repeat: int = 10) -> list[Row]:
                     output_attentions=with_attn)
                 out["ref"] = [o.last_hidden_state, o.pooler_output] + list(o.attentions or [])
 
-            t_ours, t_ref = compare(run_ours, run_ref, repeat=repeat, warmup=2)
+            t_ours, t_ref = compare(run_ours, run_ref, repeat=repeat, warmup=1)
             if len(out["ours"]) != len(out["ref"]):
                 raise RuntimeError(f"lmlib returned {len(out['ours'])} tensors, "
                                    f"transformers {len(out['ref'])}")
