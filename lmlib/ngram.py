@@ -171,7 +171,7 @@ class NGramLM:
         # A word's id is the stream position where it first occurs (setdefault at C speed).
         stream = list(itertools.chain.from_iterable(map(self._pad, sents)))
         self._ids = {}  # word -> id
-        ids = np.array(list(map(self._ids.setdefault, stream, range(len(stream)))))
+        ids = np.array(list(map(self._ids.setdefault, stream, range(len(stream)))), dtype=np.int64)
         self._words = {i: w for w, i in self._ids.items()}  # id -> word
         self._vocab = frozenset(self._ids) | {UNK}
         self._levels = _count_ngrams(ids, self._ids[EOS], self.order, len(stream))

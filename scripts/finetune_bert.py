@@ -15,8 +15,8 @@ schedule), each lmlib.bert.BertForSequenceClassification ([CLS] review [SEP] -> 
   frozen      base from the pretrained BERT but frozen, only the adapter trained
 
 Training makes 2 passes over the 150,000 train reviews in batches of 64 reviews of similar
-length (bucketed_order: little padding). Accuracy on the whole NSMC test split goes to report.json; the fine-tuned `pretrained`
-classifier is saved next to it.
+length (bucketed_order: little padding). Accuracy on the whole NSMC test split goes to
+report.json; the fine-tuned `pretrained` classifier is saved next to it.
 """
 
 from __future__ import annotations
