@@ -17,7 +17,7 @@ endif
 export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 
-.PHONY: book test unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert bench
+.PHONY: book wheel test unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert bench
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ _build/.lmlib-stamp: $(wildcard lmlib/*.py lmlib/data/*.txt) requirements.txt
 
 book: $(STAMP) _build/.lmlib-stamp
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	$(MAKE) --no-print-directory wheel WHEEL_DIR=_build/html/wheels
+
+# lmlib's wheel (with its corpora and checkpoints). The published book serves it at
+# wheels/ and every notebook's setup cell installs it in Colab (no git clone needed).
+WHEEL_DIR ?= dist
+wheel: $(STAMP)
+	rm -rf $(WHEEL_DIR) && mkdir -p $(WHEEL_DIR)
+	$(BIN)/python -m pip wheel -q --no-deps --no-build-isolation -w $(WHEEL_DIR) .
+	rm -rf build lm_coursebook.egg-info
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \

@@ -127,7 +127,7 @@ def _get_kiwi():
             from kiwipiepy import Kiwi  # imported lazily: only the morph level needs it
         except ImportError as err:
             raise ImportError(
-                "Morpheme tokenization needs the Korean analyser Kiwi: pip install kiwipiepy"
+                "Morpheme tokenization needs the Korean analyser Kiwi: pip install 'lm-coursebook[morph]' (or pip install kiwipiepy)"
             ) from err
         _KIWI = Kiwi()
     return _KIWI

@@ -71,9 +71,29 @@ def show(widget, static: str) -> None:
     """Display `widget` live where a kernel runs, and `static` HTML where none does (the book)."""
     from IPython.display import display
 
-    bundle = dict(widget._repr_mimebundle_() or {})
+    display(_widget_bundle(widget, static), raw=True)
+    if not hasattr(widget, "_repr_mimebundle_"):
+        widget._handle_displayed()  # what ipywidgets 7's own _ipython_display_ does after display
+
+
+def _widget_bundle(widget, static: str) -> dict:
+    """The widget's MIME bundle plus `static` as text/html, on ipywidgets 7.7 (Colab) and 8.
+
+    ipywidgets 8 builds the bundle in `_repr_mimebundle_`; 7.x has no such method and builds
+    the same dict inside `_ipython_display_` (widget-view protocol 2.0, keyed by model id).
+    """
+    if not isinstance(static, str):
+        raise TypeError(f"static: expected the view's HTML as a str, got {type(static).__name__}")
+    if hasattr(widget, "_repr_mimebundle_"):
+        bundle = dict(widget._repr_mimebundle_() or {})
+    elif getattr(widget, "model_id", None):
+        bundle = {"text/plain": repr(widget)[:110],
+                  "application/vnd.jupyter.widget-view+json": {
+                      "version_major": 2, "version_minor": 0, "model_id": widget.model_id}}
+    else:
+        raise TypeError(f"widget: expected an ipywidgets widget, got {type(widget).__name__}")
     bundle["text/html"] = static
-    display(bundle, raw=True)
+    return bundle
 
 
 def _ranked(lm, context: Sequence[str], top_k: int) -> list[tuple[str, float]]:

@@ -47,10 +47,26 @@ def test_setup_cell_is_canonical():
 
 def test_setup_cell_follows_the_repository_setting(tmp_path):
     cfg = tmp_path / "_config.yml"
-    cfg.write_text("repository:\n  url: https://github.com/someone/fork\n  branch: dev\n")
-    src = setup_cell.canonical_source(cfg)
-    assert "git+https://github.com/someone/fork@dev" in src
-    assert "google.colab" in src
+    cfg.write_text("repository:\n  url: https://github.com/Someone/fork\n  branch: dev\n")
+    src = setup_cell.canonical_source("05_transformer", cfg)
+    assert "https://someone.github.io/fork/wheels/lm_coursebook-" in src  # where `make book` puts it
+    assert 'f"lm-coursebook[bleu] @ {wheel}"' in src  # chapter 5's extra
+    assert "google.colab" in src and "LMLIB_WHEEL" in src
+    assert 'f"lm-coursebook @ {wheel}"' in setup_cell.canonical_source("02_forward_backward", cfg)
+
+
+def test_setup_cell_extras_exist_in_pyproject():
+    extras = setup_cell._pyproject()["project"]["optional-dependencies"]
+    for stem, names in setup_cell.EXTRAS.items():
+        assert (ROOT / "notebooks" / f"{stem}.ipynb").exists(), stem
+        assert set(names) <= set(extras), stem
+
+
+def test_setup_cell_refuses_a_config_without_a_github_url(tmp_path):
+    cfg = tmp_path / "_config.yml"
+    cfg.write_text("repository:\n  url: https://gitlab.com/x\n")
+    with pytest.raises(ValueError, match="repository.url"):
+        setup_cell.canonical_source("01_sentence_probability", cfg)
 
 
 def test_every_notebook_is_in_the_toc_and_back():
@@ -115,3 +131,53 @@ def test_lecture_map_lists_every_point_and_links_resolve():
         assert anchor in _slugs(ROOT / nb), f"lecture map links a missing section {nb}#{anchor}"
     for nb in NOTEBOOKS:  # every landed chapter shows up in the map
         assert f"notebooks/{nb.name}" in text, f"{nb.name} is not in the lecture map"
+
+
+def _requirement_name(req: str) -> str:
+    return re.split(r"[\s\[<>=!~;@]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _imported_top_modules(nb) -> set[str]:
+    import ast
+
+    tops = set()
+    for cell in code_cells(nb):
+        src = "\n".join(line for line in "".join(cell["source"]).splitlines()
+                        if not line.lstrip().startswith(("%", "!")))  # IPython magics are not Python
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.Import):
+                tops |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                tops.add(node.module.split(".")[0])
+    return tops
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_import_is_a_declared_dependency(path):
+    """In Colab only lmlib's declared dependencies (and the chapter's extras) get installed."""
+    import importlib.metadata
+
+    project = setup_cell._pyproject()["project"]
+    declared = {_requirement_name(r) for r in project["dependencies"]}
+    for extra in setup_cell.EXTRAS.get(path.stem, []):
+        declared |= {_requirement_name(r) for r in project["optional-dependencies"][extra]}
+    providers = importlib.metadata.packages_distributions()
+    missing = []
+    for top in sorted(_imported_top_modules(load(path))):
+        if top in sys.stdlib_module_names or top == "lmlib":
+            continue
+        dists = {d.lower().replace("_", "-") for d in providers.get(top, [])}
+        if not dists & declared:
+            missing.append(f"{top} (from {sorted(dists) or 'no installed distribution'})")
+    assert not missing, (f"{path.name} imports {missing}, which neither pyproject's dependencies nor "
+                         f"the chapter's extras {setup_cell.EXTRAS.get(path.stem, [])} install")
+
+
+def test_the_import_check_catches_an_undeclared_import(monkeypatch):
+    nb = {"cells": [{"cell_type": "code", "source": ["%matplotlib inline\n", "import sacrebleu\n",
+                                                      "from lmlib import viz\n"]}]}
+    assert _imported_top_modules(nb) == {"sacrebleu", "lmlib"}
+    monkeypatch.setattr(setup_cell, "EXTRAS", {})
+    monkeypatch.setattr(sys.modules[__name__], "load", lambda path: nb)
+    with pytest.raises(AssertionError, match="sacrebleu"):
+        test_every_import_is_a_declared_dependency(ROOT / "notebooks" / "05_transformer.ipynb")

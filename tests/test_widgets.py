@@ -169,6 +169,37 @@ def test_show_displays_one_bundle_with_live_and_static_views(displayed):
     assert kw.get("raw") is True  # a raw MIME bundle, not a dict to pretty-print
 
 
+class _Widget7:
+    """What an ipywidgets 7.7 widget (Colab's preinstalled copy) offers: a model id, no _repr_mimebundle_."""
+
+    model_id = "abc123"
+    displayed_calls = 0
+
+    def _handle_displayed(self, **kwargs):
+        self.displayed_calls += 1
+
+    def __repr__(self):
+        return "VBox(children=(...))"
+
+
+def test_show_works_with_ipywidgets_7_which_has_no_repr_mimebundle(displayed):
+    w = _Widget7()
+    assert not hasattr(w, "_repr_mimebundle_")
+    widgets.show(w, "<p>정적</p>")
+    [(bundle, kw)] = bundles(displayed)
+    assert bundle[WIDGET_MIME] == {"version_major": 2, "version_minor": 0, "model_id": "abc123"}
+    assert bundle["text/html"] == "<p>정적</p>" and bundle["text/plain"].startswith("VBox")
+    assert kw.get("raw") is True
+    assert w.displayed_calls == 1  # on_displayed callbacks fire, as 7.x's _ipython_display_ does
+
+
+@pytest.mark.parametrize("widget, static, name", [(object(), "<p/>", "widget"), (_Widget7(), None, "static")])
+def test_show_refuses_what_is_not_a_widget_or_html(displayed, widget, static, name):
+    with pytest.raises(TypeError, match=name):
+        widgets.show(widget, static)
+    assert displayed == []
+
+
 def test_next_word_explorer_displays_one_bundle(lm, displayed):
     import matplotlib.pyplot as plt
 
