@@ -17,7 +17,7 @@ endif
 export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 
-.PHONY: book wheel test unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert bench
+.PHONY: book wheel test test-cpus test-colab unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert bench
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,26 @@ wheel: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
+
+# The stored outputs must not depend on the CPU. nbval again under the other SIMD kernels and
+# thread counts every x86-64 CPU of the last decade can run (make test ran the best kernel of
+# this CPU, e.g. avx512, with its default threads):
+# ATen's scalar "default" kernel, avx2, 1 and 2 threads. The chapters' tiny models train in
+# float64, which is what makes their results the same under all of them.
+KERNEL_MATRIX ?= default:1 default:2 avx2:1 avx2:2
+test-cpus: $(STAMP)
+	set -e; for kt in $(KERNEL_MATRIX); do \
+	  echo "== nbval with ATEN_CPU_CAPABILITY=$${kt%%:*} OMP_NUM_THREADS=$${kt##*:}"; \
+	  ATEN_CPU_CAPABILITY=$${kt%%:*} OMP_NUM_THREADS=$${kt##*:} $(BIN)/python -m pytest notebooks \
+	    --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider -q; \
+	done
+
+# Every chapter in an imitation of Google Colab: Python 3.13 with Colab's package versions
+# (.venv-colab, ~3 GB on first use), google.colab present so the setup cell pip-installs
+# lmlib's wheel, tiny offline stand-ins for the hub models. Report: _build/colab/report.json.
+# Options: make test-colab COLAB_ARGS="--only 01 06" (see scripts/colab_sim.py --help).
+test-colab:
+	$(PYTHON) scripts/colab_sim.py $(COLAB_ARGS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q

@@ -218,9 +218,12 @@ def _download(url: str, dest: Path, sha256: str, total: int | None = None) -> No
     except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
         tmp.unlink(missing_ok=True)
         raise OSError(
-            f"could not download {url}: {err}. Check the internet connection, or "
-            f"point {NSMC_ENV_VAR} at a folder that already has {dest.name}."
-        ) from err
+            f"NSMC 파일을 내려받지 못했습니다({dest.name}): {err}\n"
+            f"인터넷 연결을 확인하고 다시 실행하거나, 파일을 직접 올린 폴더를 알려 주세요. Colab에서는:\n"
+            f"  import os; os.environ[\"{NSMC_ENV_VAR}\"] = \"/content/nsmc\"   # ratings_train.txt, ratings_test.txt가 있는 폴더\n"
+            f"(could not download {url}: {err}. Check the internet connection, or "
+            f"point {NSMC_ENV_VAR} at a folder that already has {dest.name}.)"
+        ) from None  # one short message, not a chain of urllib tracebacks
     except BaseException:  # also Ctrl-C: never leave a .part file behind
         tmp.unlink(missing_ok=True)
         raise

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention
-from .training import fit
+from .training import check_float_dtype, fit
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # x (B, L) token ids, y (B,) labels
 
@@ -229,11 +229,13 @@ MODELS = {"cnn": CNNClassifier, "gru": GRUClassifier, "attention": SelfAttention
 
 def distance_experiment(seed: int = 0, steps: int = 800, batch_size: int = 64, lr: float = 5e-3,
                         seq_len: int = 32, max_distance: int = 24, n_values: int = 4,
-                        d_model: int = 32, n_eval: int = 500, progress: bool = False) -> dict:
+                        d_model: int = 32, n_eval: int = 500, progress: bool = False,
+                        dtype: torch.dtype = torch.float64) -> dict:
     """Train a CNN, a GRU and one self-attention layer with the same budget; accuracy per distance.
 
     All three start from torch.manual_seed(seed) and see the same batches (distances
-    uniform in 1..max_distance). Returns a dict with
+    uniform in 1..max_distance). They train in `dtype` (float64 by default, so that every CPU
+    kernel and thread count gives the same table; see seq2seq.bottleneck_experiment). Returns a dict with
       "distances": [1..max_distance]; "cnn", "gru", "attention": accuracy per distance;
       "chance": 1 / n_values; "receptive_field": the CNN's;
       "seconds": the three trainings, "seconds_by_model": {name: seconds};
@@ -253,7 +255,7 @@ def distance_experiment(seed: int = 0, steps: int = 800, batch_size: int = 64, l
     for name, cls in MODELS.items():
         with torch.random.fork_rng(devices=[]):  # seeded init, global RNG left untouched
             torch.manual_seed(seed)
-            model = cls(config)
+            model = cls(config).to(check_float_dtype(dtype))
         g = torch.Generator().manual_seed(seed)  # the same batches for all three models
         start = time.perf_counter()
         results["losses"][name] = train_classifier(

@@ -11,6 +11,53 @@ import torch
 from torch import nn
 
 
+FLOAT_DTYPES = (torch.float32, torch.float64)
+
+
+def check_float_dtype(dtype: object, name: str = "dtype") -> torch.dtype:
+    """Return `dtype` if it is torch.float32 or torch.float64, else a clear error naming `name`.
+
+    The book's tiny models train in float64: their results then do not depend on the CPU's
+    SIMD kernels or the thread count (float32 rounding differs between them, and 300 steps
+    of training grow that into different accuracies).
+    """
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"{name}: expected torch.float32 or torch.float64, got {dtype!r}")
+    return dtype
+
+
+def reproducible_uniform_(tensor: torch.Tensor, bound: float,
+                          generator: torch.Generator | None = None) -> torch.Tensor:
+    """Fill `tensor` in place from U(-bound, bound), with the same bits on every CPU.
+
+    torch's own uniform_ computes low + u * (high - low) in SIMD kernels whose rounding
+    (fused multiply-add or not) depends on the CPU, so the same seed gives initial weights
+    that differ in the last bit on different machines, and training grows that into other
+    results. torch.rand's float64 draws are exact everywhere; the separate, correctly
+    rounded operations below keep them so.
+    """
+    if not isinstance(tensor, torch.Tensor) or not tensor.is_floating_point():
+        raise TypeError(f"tensor: expected a floating-point torch.Tensor, got {type(tensor).__name__}")
+    if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not 0 < bound < float("inf"):
+        raise ValueError(f"bound: expected a finite number > 0, got {bound!r}")
+    u = torch.rand(tensor.shape, dtype=torch.float64, generator=generator)  # [0, 1)
+    with torch.no_grad():
+        return tensor.copy_(u.mul(2.0).sub(1.0).mul(bound))
+
+
+def reproducible_normal_(tensor: torch.Tensor, std: float,
+                         generator: torch.Generator | None = None) -> torch.Tensor:
+    """Fill `tensor` in place from N(0, std^2) with the same bits on every CPU (drawn in
+    float64, where torch's normal kernels agree across CPUs, then rounded once)."""
+    if not isinstance(tensor, torch.Tensor) or not tensor.is_floating_point():
+        raise TypeError(f"tensor: expected a floating-point torch.Tensor, got {type(tensor).__name__}")
+    if isinstance(std, bool) or not isinstance(std, (int, float)) or not 0 < std < float("inf"):
+        raise ValueError(f"std: expected a finite number > 0, got {std!r}")
+    z = torch.randn(tensor.shape, dtype=torch.float64, generator=generator)
+    with torch.no_grad():
+        return tensor.copy_(z.mul(std))
+
+
 def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,
         optimizer: torch.optim.Optimizer, clip: float = 1.0, scheduler=None,
         seed: int | None = None, progress: bool = True, desc: str = "training",

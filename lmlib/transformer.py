@@ -37,7 +37,7 @@ from torch import nn
 
 from .attention import MultiHeadAttention, causal_mask, padding_mask
 from .seq2seq import check_special_ids, reverse_task_batch
-from .training import fit
+from .training import fit, reproducible_normal_, reproducible_uniform_
 
 
 @dataclass
@@ -179,12 +179,17 @@ class Transformer(nn.Module):
         self.encoder = nn.ModuleList(EncoderLayer(c) for _ in range(c.n_layers))
         self.decoder = nn.ModuleList(DecoderLayer(c) for _ in range(c.n_layers))
         self.lm_head = nn.Linear(c.d_model, c.tgt_vocab_size, bias=False)
+        # Every weight is drawn so that the same seed gives the same bits on every CPU
+        # (training.reproducible_uniform_): torch's own init kernels round differently per CPU.
+        for m in self.modules():
+            if isinstance(m, nn.Linear) and m.bias is not None:  # torch's default bias init
+                reproducible_uniform_(m.bias, 1 / math.sqrt(m.in_features))
         for p in self.parameters():
-            if p.dim() > 1:
-                nn.init.xavier_uniform_(p)  # as in the Annotated Transformer
+            if p.dim() > 1:  # Xavier/Glorot uniform, as in the Annotated Transformer
+                reproducible_uniform_(p, math.sqrt(6.0 / (p.shape[0] + p[0].numel())))
         for emb in (self.src_embed, self.tgt_embed):
             # std 1/sqrt(C): times sqrt(C) the embeddings have unit scale, like the positions
-            nn.init.normal_(emb.weight, std=c.d_model ** -0.5)
+            reproducible_normal_(emb.weight, c.d_model ** -0.5)
         self.lm_head.weight = self.tgt_embed.weight  # tied (paper §3.4)
 
     def _embed(self, ids: torch.Tensor, table: nn.Embedding) -> torch.Tensor:

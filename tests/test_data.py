@@ -189,9 +189,11 @@ def test_checksum_mismatch_raises_and_leaves_no_file(clean_env, monkeypatch):
 
 def test_interrupted_download_leaves_no_file(clean_env, monkeypatch):
     serve(monkeypatch, NSMC_TEXT.encode("utf-8"), fail_after=8)
-    with pytest.raises(OSError, match="could not download .*connection lost"):
+    with pytest.raises(OSError, match="could not download .*connection lost") as info:
         nsmc_path("train", download=True)
     assert os.listdir(clean_env / "cache" / "lmlib" / "nsmc") == []
+    assert "내려받지 못했습니다" in str(info.value) and 'os.environ["LMLIB_NSMC_DIR"]' in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__  # no chained traceback
 
 
 def test_download_false_never_fetches(clean_env):

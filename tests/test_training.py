@@ -4,7 +4,11 @@ import pytest
 import torch
 from torch import nn
 
-from lmlib.training import fit
+import os
+import subprocess
+import sys
+
+from lmlib.training import check_float_dtype, fit, reproducible_normal_, reproducible_uniform_
 
 
 def regression():
@@ -48,3 +52,53 @@ def test_bad_arguments_name_themselves(kwargs, match):
     model, loss_fn = regression()
     with pytest.raises(ValueError, match=match):
         fit(model, loss_fn, optimizer=torch.optim.SGD(model.parameters(), lr=0.1), **kwargs)
+
+
+def test_reproducible_init_has_the_right_distribution():
+    g = torch.Generator().manual_seed(0)
+    u = reproducible_uniform_(torch.empty(200, 300), 0.5, generator=g)
+    assert -0.5 <= u.min() and u.max() < 0.5 and abs(u.mean()) < 0.01
+    assert abs(u.var().item() - 0.5 ** 2 / 3) < 0.002  # U(-a, a) has variance a^2 / 3
+    z = reproducible_normal_(torch.empty(200, 300, dtype=torch.float64), 0.1, generator=g)
+    assert z.dtype == torch.float64 and abs(z.std().item() - 0.1) < 0.002 and abs(z.mean()) < 0.002
+
+
+def test_reproducible_init_follows_the_seed():
+    a = reproducible_uniform_(torch.empty(5, 5), 1.0, torch.Generator().manual_seed(3))
+    b = reproducible_uniform_(torch.empty(5, 5), 1.0, torch.Generator().manual_seed(3))
+    c = reproducible_uniform_(torch.empty(5, 5), 1.0, torch.Generator().manual_seed(4))
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+_INIT_BITS = """
+import hashlib, torch
+from lmlib.transformer import Transformer, TransformerConfig
+torch.manual_seed(0)
+m = Transformer(TransformerConfig(50, 40, d_model=32, n_heads=4, n_layers=1, d_ff=64))
+print(hashlib.sha256(torch.cat([p.detach().flatten() for p in m.parameters()]).numpy().tobytes()).hexdigest())
+"""
+
+
+def test_transformer_init_has_the_same_bits_under_every_simd_kernel():
+    """torch's own uniform_/normal_ round differently per kernel; the book's init does not."""
+    digests = set()
+    for kernel in ("default", "avx2"):
+        env = dict(os.environ, ATEN_CPU_CAPABILITY=kernel)
+        out = subprocess.run([sys.executable, "-c", _INIT_BITS], env=env, capture_output=True, text=True,
+                             check=True)
+        digests.add(out.stdout.strip())
+    assert len(digests) == 1, digests
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: reproducible_uniform_([1.0], 1.0), "tensor"),
+    (lambda: reproducible_uniform_(torch.zeros(2, dtype=torch.long), 1.0), "tensor"),
+    (lambda: reproducible_uniform_(torch.zeros(2), 0), "bound"),
+    (lambda: reproducible_uniform_(torch.zeros(2), float("nan")), "bound"),
+    (lambda: reproducible_normal_(torch.zeros(2), -1.0), "std"),
+    (lambda: check_float_dtype(torch.float16), "dtype"),
+    (lambda: check_float_dtype("float64"), "dtype"),
+])
+def test_init_and_dtype_checks_name_the_argument(call, name):
+    with pytest.raises((TypeError, ValueError), match=name):
+        call()
