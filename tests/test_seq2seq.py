@@ -220,7 +220,16 @@ def test_bottleneck_experiment_runs():
         assert len(r[name]) == 3 and all(0.0 <= a <= 1.0 for a in r[name])
         assert len(r["losses"][name]) == 3
         assert r["models"][name].config.attention == (name == "attention")
+        assert {p.dtype for p in r["models"][name].parameters()} == {torch.float64}  # the default
     assert r["seconds"] > 0
+
+
+def test_bottleneck_experiment_dtype_is_chosen_and_checked():
+    kw = dict(seed=0, steps=2, batch_size=4, min_len=2, max_len=3, d_model=8, d_hidden=8, n_eval=2)
+    r = bottleneck_experiment(dtype=torch.float32, **kw)
+    assert {p.dtype for p in r["models"]["plain"].parameters()} == {torch.float32}
+    with pytest.raises(ValueError, match="dtype"):
+        bottleneck_experiment(dtype=torch.float16, **kw)
 
 
 # 6. Errors --------------------------------------------------------------------------------

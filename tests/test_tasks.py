@@ -161,6 +161,7 @@ def test_distance_experiment_tiny_runs_and_is_deterministic():
         assert len(r["losses"][name]) == 20
         assert not r["models"][name].training
         assert r["params"][name] == sum(p.numel() for p in r["models"][name].parameters())
+        assert {p.dtype for p in r["models"][name].parameters()} == {torch.float64}  # the default
     assert r["seconds"] > 0 and set(r["seconds_by_model"]) == {"cnn", "gru", "attention"}
     again = distance_experiment(**kw)
     assert all(r[k] == again[k] for k in ("cnn", "gru", "attention"))
