@@ -7,7 +7,7 @@ and book/benchmarks.md for the latest table.
 from pathlib import Path
 
 from .cases import (bench_attention, bench_bert_forward, bench_generation, bench_gpt2_forward,
-                    bench_gpt_train_step, bench_ngram)
+                    bench_gpt_train_step, bench_ngram, bench_tiny_threads)
 from .notebooks import bench_book, bench_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +19,7 @@ BENCHMARKS = {
     "gpt2_forward": bench_gpt2_forward,
     "bert_forward": bench_bert_forward,
     "generation": bench_generation,
+    "tiny_threads": bench_tiny_threads,
     "notebooks": bench_notebooks,
     "book": bench_book,
 }

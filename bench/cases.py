@@ -346,3 +346,64 @@ def bench_generation(size: str = "default", repeat: int = 3) -> list[Row]:
                 "greedy", t_ours, t_ref, "lmlib without KV cache", "≥ 3x faster",
                 min_speedup=3.0, diff=0.0 if same else math.inf, tol=0.0,
                 note="identical tokens" if same else "tokens differ")]
+
+
+# ---- 7. threads for the chapters' tiny models ----------------------------------------
+def _busy_core():
+    """A process that keeps one core busy (a student's other program, a second CI job)."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def bench_tiny_threads(size: str = "default", repeat: int = 5) -> list[Row]:
+    """Chapter 5's training step (float64 Transformer, batch 64) with 1 thread vs 2 threads,
+    on an idle machine and with one core busy: why chapters 3-5 call torch.set_num_threads(1)."""
+    from lmlib.data import parallel_split
+    from lmlib.seq2seq import pad_batch
+    from lmlib.text import Vocab
+    from lmlib.transformer import Transformer, TransformerConfig
+
+    steps = {"tiny": 1, "default": 10, "large": 30}[_check_size(size)]
+    pairs, _ = parallel_split()
+    src_vocab = Vocab.build([s for s, _ in pairs], min_freq=2)
+    tgt_vocab = Vocab.build([t for _, t in pairs], min_freq=2)
+    config = TransformerConfig(len(src_vocab), len(tgt_vocab), d_model=64, n_heads=4, n_layers=2,
+                               d_ff=128, dropout=0.1)
+    torch.manual_seed(0)
+    model = Transformer(config).double()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(0)
+    idx = torch.randint(len(pairs), (64,), generator=g).tolist()
+    src, _ = pad_batch([src_vocab.encode(pairs[i][0]) for i in idx], config.pad_id)
+    tgt_in, _ = pad_batch([tgt_vocab.encode(pairs[i][1], add_bos=True) for i in idx], config.pad_id)
+    tgt_out, _ = pad_batch([tgt_vocab.encode(pairs[i][1], add_eos=True) for i in idx], config.pad_id)
+    before = torch.get_num_threads()
+
+    def run(threads):
+        def go():
+            torch.set_num_threads(threads)
+            for _ in range(steps):
+                opt.zero_grad(set_to_none=True)
+                model.loss(src, tgt_in, tgt_out).backward()
+                opt.step()
+        return go
+
+    rows = []
+    try:
+        for load in ("idle", "one core busy"):
+            busy = _busy_core() if load == "one core busy" else None
+            try:
+                t1, t2 = compare(run(1), run(2), repeat=repeat, warmup=1)
+            finally:
+                if busy is not None:
+                    busy.kill()
+                    busy.wait()
+            rows.append(Row("tiny-model threads", f"chapter-5 Transformer float64, {steps} training steps "
+                            f"of batch 64, {load}: 1 thread", t1, t2, "2 threads",
+                            "≤ 1.0x under load" if busy is not None else "(reported)",
+                            max_ratio=1.0 if load == "one core busy" else None))
+    finally:
+        torch.set_num_threads(before)
+    return rows

@@ -84,3 +84,14 @@ def test_notebook_benchmark_reports_time_and_peak_memory(tmp_path):
     assert row.case == "01_tiny" and row.met and row.ours[0] > 0
     assert row.extra["kernel_peak_mib"] > 300  # the array's 305 MiB is seen
     assert nbformat.read(path, as_version=4).cells[0].outputs == []  # the file is not modified
+
+
+def test_tiny_threads_runs_both_loads_and_restores_the_thread_count():
+    import torch
+
+    before = torch.get_num_threads()
+    rows = BENCHMARKS["tiny_threads"](size="tiny", repeat=1)
+    assert [r.case.rsplit(", ", 1)[1] for r in rows] == ["idle: 1 thread", "one core busy: 1 thread"]
+    assert all(r.ref_name == "2 threads" and len(r.ours) == len(r.ref) == 1 for r in rows)
+    assert rows[0].max_ratio is None and rows[1].max_ratio == 1.0  # the goal is about the loaded case
+    assert torch.get_num_threads() == before
