@@ -50,12 +50,13 @@ test: $(STAMP)
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
 
-# The stored outputs must not depend on the CPU. nbval again as on older CPUs: PyTorch's own
-# SIMD kernels (ATEN_CPU_CAPABILITY) and MKL's matrix-multiply code path (MKL_ENABLE_INSTRUCTIONS)
-# set to what an AVX2-only CPU (e.g. AMD EPYC) and a pre-AVX one would use, with 1 and 2 threads.
-# make test already ran this CPU's best kernels (e.g. AVX-512). The chapters' tiny models train
-# in float64 from bit-identical initial weights, which is what makes results agree under all of them.
-KERNEL_MATRIX ?= default:SSE4_2:1 default:SSE4_2:2 avx2:AVX2:1 avx2:AVX2:2
+# The stored outputs must not depend on the CPU. nbval again as on other x86 CPUs with AVX2:
+# PyTorch's own SIMD kernels (ATEN_CPU_CAPABILITY: the scalar default and avx2) and MKL's
+# matrix-multiply code path (MKL_ENABLE_INSTRUCTIONS=AVX2, as on an AVX2-only AMD EPYC), with
+# 1 and 2 threads; make test already ran this CPU's best kernels (e.g. AVX-512). Chapters 3-5
+# train in float64 from bit-identical initial weights with MKL pinned to AVX2
+# (lmlib.training.reproducible_cpu); the other chapters only run inference.
+KERNEL_MATRIX ?= default:AVX2:1 default:AVX2:2 avx2:AVX2:1 avx2:AVX2:2
 test-cpus: $(STAMP)
 	set -e; for k in $(KERNEL_MATRIX); do \
 	  aten=$${k%%:*}; rest=$${k#*:}; mkl=$${rest%%:*}; threads=$${rest#*:}; \

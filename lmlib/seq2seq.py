@@ -34,7 +34,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import AdditiveAttention, padding_mask
-from .training import check_float_dtype, fit
+from .training import check_float_dtype, fit, init_reproducibly
 
 # lmlib.text.Vocab's special ids; the synthetic task draws its symbols from ids >= N_SPECIAL.
 PAD_ID, BOS_ID, EOS_ID, N_SPECIAL = 0, 2, 3, 4  # <pad>=0 <unk>=1 <s>=2 </s>=3
@@ -200,6 +200,7 @@ class Seq2Seq(nn.Module):
         self.config = config
         self.encoder = Encoder(config)
         self.decoder = Decoder(config)
+        init_reproducibly(self)  # torch's default init, drawn with the same bits on every CPU
 
     def encode(self, src: torch.Tensor, src_lengths: torch.Tensor
                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention
-from .training import check_float_dtype, fit
+from .training import check_float_dtype, fit, init_reproducibly
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # x (B, L) token ids, y (B,) labels
 
@@ -116,6 +116,7 @@ class CNNClassifier(nn.Module):
         self.convs = nn.ModuleList(nn.Conv1d(C, C, config.kernel_size)
                                    for _ in range(config.n_layers))
         self.head = nn.Linear(C, config.n_classes)
+        init_reproducibly(self)  # torch's default init, drawn with the same bits on every CPU
 
     @property
     def receptive_field(self) -> int:
@@ -141,6 +142,7 @@ class GRUClassifier(nn.Module):
         self.embedding = nn.Embedding(config.vocab_size, C)
         self.gru = nn.GRU(C, C, batch_first=True)
         self.head = nn.Linear(C, config.n_classes)
+        init_reproducibly(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, L) -> logits (B, K)."""
@@ -163,6 +165,7 @@ class SelfAttentionClassifier(nn.Module):
         self.ff = nn.Sequential(nn.Linear(C, config.d_ff), nn.ReLU(), nn.Linear(config.d_ff, C))
         self.ln2 = nn.LayerNorm(C)
         self.head = nn.Linear(C, config.n_classes)
+        init_reproducibly(self)
 
     def forward(self, x: torch.Tensor, return_attn: bool = False
                 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:

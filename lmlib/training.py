@@ -1,11 +1,23 @@
 """One small training loop for every model in the book (seq2seq, the chapter-4 classifiers,
 the Transformer): gradient steps with clipping, a tqdm.auto bar showing the running loss,
 and seeded randomness that leaves the caller's global RNG untouched.
+
+Also what makes the chapters' tiny trainings give the same numbers on every CPU: training
+is chaotic, so a last-bit difference anywhere (initial weights, a matrix product) grows over a
+few hundred steps into a different table. Three things remove every such difference on x86
+CPUs with AVX2: float64 (``check_float_dtype``), initial weights drawn bit-identically
+(``init_reproducibly``: torch's own init kernels round differently per SIMD kernel), and one
+thread with MKL's matrix products pinned to its AVX2 code path (``reproducible_cpu``).
 """
 
 from __future__ import annotations
 
+import ctypes
+import math
+import os
+import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -56,6 +68,89 @@ def reproducible_normal_(tensor: torch.Tensor, std: float,
     z = torch.randn(tensor.shape, dtype=torch.float64, generator=generator)
     with torch.no_grad():
         return tensor.copy_(z.mul(std))
+
+
+def init_reproducibly(module: nn.Module, generator: torch.Generator | None = None) -> nn.Module:
+    """Re-draw every parameter of `module` from torch's default distributions, bit-identically
+    on every CPU: Linear/Conv weights and biases U(+-1/sqrt(fan_in)), GRU/LSTM/RNN weights
+    U(+-1/sqrt(hidden)), Embedding N(0, 1) with the padding row zeroed, LayerNorm 1 and 0.
+
+    Draws come from torch's global RNG (or `generator`), module by module in definition order.
+    A module of any other kind with parameters of its own is an error (it would keep weights
+    drawn by the CPU-dependent kernels).
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
+    for m in module.modules():
+        own = list(m.parameters(recurse=False))
+        if not own:
+            continue
+        if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):
+            bound = 1 / math.sqrt(m.weight[0].numel())  # = kaiming_uniform_(a=sqrt(5)), torch's default
+            for p in own:
+                reproducible_uniform_(p, bound, generator)
+        elif isinstance(m, nn.RNNBase):
+            for p in own:
+                reproducible_uniform_(p, 1 / math.sqrt(m.hidden_size), generator)
+        elif isinstance(m, nn.Embedding):
+            reproducible_normal_(m.weight, 1.0, generator)
+            if m.padding_idx is not None:
+                with torch.no_grad():
+                    m.weight[m.padding_idx].zero_()
+        elif isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        else:
+            raise TypeError(f"module: init_reproducibly does not know how to draw the parameters of "
+                            f"{type(m).__name__}")
+    return module
+
+
+# MKL's "conditional numerical reproducibility": the same code path, hence the same bits,
+# on every CPU that has it. Constants from mkl_cbwr.h.
+_MKL_CBWR_AVX2 = 10
+_MKL_CBWR_ERRORS = {-1: "invalid input", -2: "this CPU lacks AVX2",
+                    -8: "MKL already ran a matrix product in this process"}
+
+
+def reproducible_cpu(threads: int = 1) -> str:
+    """Make this process's CPU arithmetic for tiny models reproducible; returns what it did.
+
+    Sets torch to `threads` threads (1: the fastest for the book's tiny models, and no
+    slow-down when another program is busy on the second core; see the benchmark page) and
+    pins MKL's matrix products to its AVX2 code path, so an AVX-512 Xeon, an AVX2 EPYC and a
+    laptop all compute the same bits. Call it before the first matrix product of the process
+    (first thing in a chapter); later, MKL cannot switch, and a warning says to restart. On a
+    CPU without AVX2, or a torch built without MKL (ARM, Apple), results may differ slightly
+    from the book's, and a warning says so.
+    """
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads: expected an int >= 1, got {threads!r}")
+    torch.set_num_threads(threads)
+    os.environ["MKL_CBWR"] = "AVX2"  # read by MKL at its first call, if it has not run yet
+    status = _mkl_cbwr_set(_MKL_CBWR_AVX2)
+    if status == 0:
+        return f"{threads} thread(s), MKL AVX2 code path"
+    why = _MKL_CBWR_ERRORS.get(status, f"code {status}") if isinstance(status, int) else status
+    warnings.warn(f"reproducible_cpu: could not pin MKL's code path ({why}); this CPU's results may "
+                  "differ slightly from the book's. In a notebook, restart the kernel and run the "
+                  "chapter from the top.", RuntimeWarning, stacklevel=2)
+    return f"{threads} thread(s), MKL not pinned ({why})"
+
+
+def _mkl_cbwr_set(branch: int) -> int | str:
+    """mkl_cbwr_set from the MKL that torch links statically: 0 on success, MKL's error code,
+    or a str saying why it could not be called."""
+    if not torch.backends.mkl.is_available():
+        return "torch was built without MKL"
+    lib = Path(torch.__file__).parent / "lib" / "libtorch_cpu.so"
+    try:
+        fn = ctypes.CDLL(str(lib)).mkl_serv_cbwr_set
+    except (OSError, AttributeError):
+        return f"no mkl_serv_cbwr_set in {lib.name}"
+    fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_int]
+    return int(fn(branch))
 
 
 def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,

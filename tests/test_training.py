@@ -102,3 +102,89 @@ def test_transformer_init_has_the_same_bits_under_every_simd_kernel():
 def test_init_and_dtype_checks_name_the_argument(call, name):
     with pytest.raises((TypeError, ValueError), match=name):
         call()
+
+
+def test_init_reproducibly_draws_torch_default_distributions():
+    from lmlib.training import init_reproducibly
+
+    torch.manual_seed(0)
+    m = nn.ModuleDict({"lin": nn.Linear(400, 30), "conv": nn.Conv1d(8, 8, 3), "gru": nn.GRU(16, 50),
+                       "emb": nn.Embedding(100, 16, padding_idx=0), "ln": nn.LayerNorm(16)})
+    init_reproducibly(m)
+    assert m["lin"].weight.abs().max() <= 1 / 400 ** 0.5 and m["lin"].weight.std() > 0.5 / 400 ** 0.5 / 3 ** 0.5
+    assert m["conv"].weight.abs().max() <= 1 / 24 ** 0.5  # fan_in = channels x kernel
+    assert all(p.abs().max() <= 1 / 50 ** 0.5 for p in m["gru"].parameters())
+    assert abs(m["emb"].weight[1:].std().item() - 1) < 0.05 and m["emb"].weight[0].abs().sum() == 0
+    assert torch.equal(m["ln"].weight, torch.ones(16)) and torch.equal(m["ln"].bias, torch.zeros(16))
+
+
+def test_init_reproducibly_refuses_parameters_it_does_not_know():
+    from lmlib.training import init_reproducibly
+
+    class Odd(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = nn.Parameter(torch.ones(3))
+
+    with pytest.raises(TypeError, match="Odd"):
+        init_reproducibly(nn.Sequential(nn.Linear(2, 2), Odd()))
+    with pytest.raises(TypeError, match="module"):
+        init_reproducibly("model")
+
+
+_MODEL_BITS = """
+import hashlib, torch
+from lmlib.seq2seq import Seq2Seq, Seq2SeqConfig
+from lmlib.tasks import MODELS, ClassifierConfig
+torch.manual_seed(0)
+models = [Seq2Seq(Seq2SeqConfig(14, 14, d_model=16, d_hidden=16, attention=True))]
+models += [cls(ClassifierConfig(vocab_size=20, d_model=16, n_classes=4, max_len=8)) for cls in MODELS.values()]
+print([hashlib.sha256(torch.cat([p.detach().flatten() for p in m.parameters()]).numpy().tobytes()).hexdigest()
+       for m in models])
+"""
+
+
+def test_seq2seq_and_task_models_init_has_the_same_bits_under_every_simd_kernel():
+    outs = {subprocess.run([sys.executable, "-c", _MODEL_BITS], env=dict(os.environ, ATEN_CPU_CAPABILITY=k),
+                           capture_output=True, text=True, check=True).stdout for k in ("default", "avx2")}
+    assert len(outs) == 1, outs
+
+
+_CPU = """
+import hashlib, torch
+from lmlib.training import reproducible_cpu
+print(reproducible_cpu())
+torch.manual_seed(0)
+a, b = torch.randn(257, 300, dtype=torch.float64), torch.randn(300, 129, dtype=torch.float64)
+print(torch.get_num_threads(), hashlib.sha256((a @ b).numpy().tobytes()).hexdigest())
+"""
+
+
+@pytest.mark.skipif(not torch.backends.mkl.is_available(), reason="torch without MKL")
+def test_reproducible_cpu_gives_the_same_matrix_product_on_every_mkl_code_path():
+    """MKL_ENABLE_INSTRUCTIONS=AVX2 makes this CPU's MKL behave as on an AVX2-only one."""
+    outs = [subprocess.run([sys.executable, "-c", _CPU], env=dict(os.environ, MKL_ENABLE_INSTRUCTIONS=m),
+                           capture_output=True, text=True, check=True).stdout for m in ("", "AVX2")]
+    assert outs[0] == outs[1] and outs[0].startswith("1 thread(s), MKL AVX2 code path\n1 ")
+    unpinned = _CPU.replace("print(reproducible_cpu())", "")
+    raw = {subprocess.run([sys.executable, "-c", unpinned], env=dict(os.environ, MKL_ENABLE_INSTRUCTIONS=m),
+                          capture_output=True, text=True, check=True).stdout for m in ("AVX2", "SSE4_2")}
+    assert len(raw) == 2  # without the pin, MKL's code paths do give different bits (the test can fail)
+
+
+@pytest.mark.skipif(not torch.backends.mkl.is_available(), reason="torch without MKL")
+def test_reproducible_cpu_warns_when_mkl_already_ran():
+    code = ("import torch, warnings; a = torch.randn(64, 64, dtype=torch.float64); a @ a\n"
+            "from lmlib.training import reproducible_cpu\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always'); print(reproducible_cpu(2)); print(w[0].message)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "MKL not pinned (MKL already ran a matrix product" in out and "restart the kernel" in out
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.0, True, "1"])
+def test_reproducible_cpu_checks_threads(threads):
+    from lmlib.training import reproducible_cpu
+
+    with pytest.raises(ValueError, match="threads"):
+        reproducible_cpu(threads)
