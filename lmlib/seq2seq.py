@@ -384,13 +384,13 @@ def bottleneck_experiment(seed: int = 0, steps: int = 300, batch_size: int = 64,
     Both models see the same batches and start from the same seed. They train in `dtype`,
     float64 by default: in float32 the rounding of each CPU's SIMD kernels and of the thread
     count grows over the 300 steps into visibly different accuracies (0.93-0.98 at length 12
-    for seed 0 on one machine), in float64 every kernel and thread count gives the same
-    table. Returns {"lengths",
+    for seed 0 on one machine); in float64, after training.reproducible_cpu(), every kernel,
+    MKL code path and thread count gives the same table. Returns {"lengths",
     "plain", "attention" (token accuracies per length), "seconds" (both trainings),
     "losses": {"plain", "attention"}, "models": {"plain", "attention"}}.
 
-    Measured with the defaults (seeds 0, 1, 2; 2-core CPU, about 15 s for both
-    trainings): at length 3 both are near 1.0; at length 12 the plain model gets
+    Measured with the defaults (seeds 0, 1, 2; 2-core CPU; about 20 s for both
+    trainings in float64 with one thread): at length 3 both are near 1.0; at length 12 the plain model gets
     0.35-0.38 and the attention model 0.96-0.99 (chance is 0.1 with 10 symbols).
     """
     results = {"lengths": list(range(min_len, max_len + 1)), "losses": {}, "models": {}}

@@ -29,9 +29,9 @@ FLOAT_DTYPES = (torch.float32, torch.float64)
 def check_float_dtype(dtype: object, name: str = "dtype") -> torch.dtype:
     """Return `dtype` if it is torch.float32 or torch.float64, else a clear error naming `name`.
 
-    The book's tiny models train in float64: their results then do not depend on the CPU's
-    SIMD kernels or the thread count (float32 rounding differs between them, and 300 steps
-    of training grow that into different accuracies).
+    The book's tiny models train in float64: float32 rounding differs between CPU kernels and
+    thread counts, and a few hundred steps of training grow that into different accuracies
+    (with reproducible_cpu and init_reproducibly, float64 results agree bit for bit).
     """
     if dtype not in FLOAT_DTYPES:
         raise ValueError(f"{name}: expected torch.float32 or torch.float64, got {dtype!r}")
