@@ -117,8 +117,9 @@ _MKL_CBWR_ERRORS = {-1: "invalid input", -2: "this CPU lacks AVX2",
 def reproducible_cpu(threads: int = 1) -> str:
     """Make this process's CPU arithmetic for tiny models reproducible; returns what it did.
 
-    Sets torch to `threads` threads (1: the fastest for the book's tiny models, and no
-    slow-down when another program is busy on the second core; see the benchmark page) and
+    Sets torch to `threads` threads (1 for the book's tiny models: on an idle 2-core machine
+    about 1.2x slower than 2 threads, but about 2.4x faster when another program keeps one
+    core busy; `python -m bench --only tiny_threads`) and
     pins MKL's matrix products to its AVX2 code path, so an AVX-512 Xeon, an AVX2 EPYC and a
     laptop all compute the same bits. Call it before the first matrix product of the process
     (first thing in a chapter); later, MKL cannot switch, and a warning says to restart. On a
