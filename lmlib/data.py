@@ -344,3 +344,73 @@ def load_nsmc(split: str = "train", data_dir: str | os.PathLike | None = None,
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be an int >= 0 or None, got {limit}")
     return _read_nsmc(nsmc_path(split, data_dir=data_dir, download=download), limit)
+
+
+# ---------------------------------------------------------------------------
+# unlabeled reviews (pretraining text)
+# ---------------------------------------------------------------------------
+
+UNLABELED_FILENAME = "unlabeled_reviews.txt"
+UNLABELED_HEADER = "id\tmovie_id\trating\tdocument"
+_RATINGS = frozenset(str(r) for r in range(1, 11))
+
+
+@dataclass(frozen=True, slots=True)
+class UnlabeledReview:
+    """One crawled review for pretraining: its id, movie id, rating 1-10 and text."""
+
+    id: str
+    movie_id: str
+    rating: int
+    document: str
+
+
+def load_unlabeled_reviews(data_dir: str | os.PathLike | None = None,
+                           limit: int | None = None) -> list[UnlabeledReview]:
+    """Read ``unlabeled_reviews.txt`` (pretraining text only) from data_dir or $LMLIB_NSMC_DIR.
+
+    The file holds every crawled review except those whose id or text is in the NSMC test
+    split (see the data folder's README), so a model pretrained on it has not seen the
+    local test split. It is not published, so it is never downloaded: the folder must be
+    given. Every row must have 4 tab-separated columns and a rating 1-10; a malformed row
+    is an error naming the file and line.
+    """
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be an int >= 0 or None, got {limit!r}")
+    if data_dir is None:
+        env_dir = os.environ.get(NSMC_ENV_VAR)
+        if not env_dir:
+            raise FileNotFoundError(
+                f"{UNLABELED_FILENAME} is not downloadable; pass data_dir=... or set "
+                f"{NSMC_ENV_VAR} to the folder that holds it")
+        data_dir, source = env_dir, f"{NSMC_ENV_VAR}={env_dir!r}"
+    elif not isinstance(data_dir, (str, os.PathLike)):
+        raise TypeError(f"data_dir must be a str or path, got {type(data_dir).__name__}")
+    else:
+        source = f"data_dir={str(data_dir)!r}"
+    folder = Path(data_dir).expanduser()
+    path = folder / UNLABELED_FILENAME
+    if not path.is_file():
+        raise FileNotFoundError(f"{source} was given, but "
+                                f"{_describe_missing_folder(folder, UNLABELED_FILENAME)}.")
+    rows: list[UnlabeledReview] = []
+    with open(path, encoding="utf-8", newline="\n") as f:
+        header = f.readline().rstrip("\r\n").lstrip("\ufeff")
+        if header != UNLABELED_HEADER:
+            raise ValueError(f"{path.name}, line 1: expected the header {UNLABELED_HEADER!r}, "
+                             f"got {header[:80]!r}")
+        for lineno, line in enumerate(f, start=2):
+            if limit is not None and len(rows) >= limit:
+                break
+            fields = line.rstrip("\n").rstrip("\r").split("\t")
+            if len(fields) != 4:
+                raise ValueError(f"{path.name}, line {lineno}: expected 4 tab-separated columns "
+                                 f"(id, movie_id, rating, document), got {len(fields)}: "
+                                 f"{line[:80]!r}")
+            review_id, movie_id, rating, document = fields
+            if not review_id:
+                raise ValueError(f"{path.name}, line {lineno}: the id column is empty")
+            if rating not in _RATINGS:
+                raise ValueError(f"{path.name}, line {lineno}: rating must be 1-10, got {rating!r}")
+            rows.append(UnlabeledReview(review_id, movie_id, int(rating), document))
+    return rows

@@ -34,6 +34,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", default=None, help="folder with ratings_train.txt, ratings_test.txt")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="checkpoint folder")
+    p.add_argument("--corpus", choices=("nsmc-train", "unlabeled"), default="nsmc-train",
+                   help="training text: the labelled train split, or unlabeled_reviews.txt "
+                        "(649k crawled reviews without any test review; needs --data-dir or "
+                        "$LMLIB_NSMC_DIR)")
     p.add_argument("--tokenizer", choices=("bpe", "char"), default="bpe")
     p.add_argument("--vocab-size", type=int, default=4000)
     p.add_argument("--d-model", type=int, default=128)
@@ -86,15 +90,18 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    from lmlib.data import load_nsmc
+    from lmlib.data import load_nsmc, load_unlabeled_reviews
     from lmlib.gpt import GPT, GPTConfig
     from lmlib.ngram import NGramLM
     from lmlib.pretrain import evaluate, token_stream, train_lm
     from lmlib.tokenizer import Tokenizer, train_tokenizer
 
     t0 = time.perf_counter()
-    train = [r.document for r in load_nsmc("train", data_dir=args.data_dir, limit=args.limit)
-             if r.document.strip()]
+    if args.corpus == "unlabeled":
+        rows = load_unlabeled_reviews(args.data_dir, limit=args.limit)
+    else:
+        rows = load_nsmc("train", data_dir=args.data_dir, limit=args.limit)
+    train = [r.document for r in rows if r.document.strip()]
     test = [r.document for r in load_nsmc("test", data_dir=args.data_dir) if r.document.strip()]
     val, held_out = test[:args.val_reviews], test[args.val_reviews:]
     out = Path(args.out)
@@ -132,7 +139,7 @@ def main(argv=None) -> dict:
         "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, "
                    f"torch {torch.__version__}",
         "date": time.strftime("%Y-%m-%d"),
-        "data": {"train_reviews": len(train), "val_reviews": len(val),
+        "data": {"corpus": args.corpus, "train_reviews": len(train), "val_reviews": len(val),
                  "test_reviews": len(held_out), "train_tokens": train_ids.numel()},
         "tokenizer": {"kind": tok.kind, "vocab_size": tok.vocab_size},
         "parameters": model.num_parameters(),
