@@ -95,19 +95,29 @@ class NGramBlankScorer:
         return ranked[:top_k]
 
 
-def evaluate_blanks(scorer, blanks: Sequence[Blank], ks: Sequence[int] = (1, 5)) -> dict[str, float]:
-    """Accuracy@k for each k and mean reciprocal rank of the answer over `blanks`."""
+def blank_ranks(scorer, blanks: Sequence[Blank]) -> list[float]:
+    """The answer's rank (1 = best) for each blank, ``math.inf`` when it is not ranked at all.
+
+    Per-blank ranks are what a bootstrap interval needs (lmlib.stats); evaluate_blanks
+    summarises them.
+    """
+    if isinstance(blanks, (str, Blank)) or not isinstance(blanks, Sequence):
+        raise TypeError(f"blanks: expected a list of Blank, got {type(blanks).__name__}")
     if not blanks:
         raise ValueError("blanks: expected at least one Blank, got none")
-    hits = dict.fromkeys(ks, 0)
-    rr = 0.0
-    for b in blanks:
+    ranks = []
+    for i, b in enumerate(blanks):
+        if not isinstance(b, Blank):
+            raise TypeError(f"blanks[{i}]: expected a Blank, got {type(b).__name__}")
         ranked = [w for w, _ in scorer.rank_blank(b)]
-        rank = ranked.index(b.answer) + 1 if b.answer in ranked else math.inf
-        rr += 0.0 if rank == math.inf else 1.0 / rank
-        for k in ks:
-            hits[k] += rank <= k
-    out = {f"top{k}": hits[k] / len(blanks) for k in ks}
-    out["mrr"] = rr / len(blanks)
-    out["n"] = len(blanks)
+        ranks.append(ranked.index(b.answer) + 1 if b.answer in ranked else math.inf)
+    return ranks
+
+
+def evaluate_blanks(scorer, blanks: Sequence[Blank], ks: Sequence[int] = (1, 5)) -> dict[str, float]:
+    """Accuracy@k for each k and mean reciprocal rank of the answer over `blanks`."""
+    ranks = blank_ranks(scorer, blanks)
+    out = {f"top{k}": sum(r <= k for r in ranks) / len(ranks) for k in ks}
+    out["mrr"] = sum(0.0 if r == math.inf else 1.0 / r for r in ranks) / len(ranks)
+    out["n"] = len(ranks)
     return out

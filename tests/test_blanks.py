@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from lmlib.blanks import Blank, NGramBlankScorer, evaluate_blanks, make_blanks
+from lmlib.blanks import Blank, NGramBlankScorer, blank_ranks, evaluate_blanks, make_blanks
 from lmlib.ngram import NGramLM
 from lmlib.text import BOS, EOS, UNK
 
@@ -212,6 +212,7 @@ def test_evaluate_blanks_by_hand():
     assert got["top1"] == pytest.approx(1 / 4)
     assert got["top5"] == pytest.approx(2 / 4)
     assert got["mrr"] == pytest.approx((1 + 1 / 3 + 1 / 6 + 0) / 4)
+    assert blank_ranks(scorer, blanks) == [1, 3, 6, math.inf]
     other = evaluate_blanks(scorer, blanks, ks=(3, 6))
     assert (other["top3"], other["top6"]) == (pytest.approx(2 / 4), pytest.approx(3 / 4))
 
@@ -219,3 +220,11 @@ def test_evaluate_blanks_by_hand():
 def test_evaluate_blanks_needs_blanks(models):
     with pytest.raises(ValueError, match="blanks"):
         evaluate_blanks(NGramBlankScorer(forward=models[0]), [])
+
+
+def test_blank_ranks_refuses_what_is_not_a_list_of_blanks(models):
+    scorer = NGramBlankScorer(forward=models[0])
+    with pytest.raises(TypeError, match="blanks: expected a list of Blank"):
+        blank_ranks(scorer, Blank(("x",), "y", ("z",)))
+    with pytest.raises(TypeError, match=r"blanks\[1\]: expected a Blank"):
+        blank_ranks(scorer, [Blank(("x",), "y", ("z",)), "y"])
