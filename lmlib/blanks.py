@@ -66,7 +66,12 @@ def make_blanks(sentences: Iterable[Sequence[str]], vocab: Iterable[str] | None 
 class NGramBlankScorer:
     """Rank the words for a blank with a forward model, a backward model, or both."""
 
-    def __init__(self, forward=None, backward=None) -> None:
+    def __init__(self, forward=None, backward=None, candidates: Iterable[str] | None = None
+                 ) -> None:
+        """candidates: the words to rank (default: every word both models know). Pass a
+        shorter list, e.g. the most frequent words, when the vocabulary is large; each
+        must be known to the models, and make_blanks(vocab=candidates) keeps the answers
+        among them."""
         if forward is None and backward is None:
             raise ValueError("forward, backward: expected at least one fitted NGramLM, got neither")
         if forward is not None and forward.direction != "forward":
@@ -76,7 +81,25 @@ class NGramBlankScorer:
         self.forward, self.backward = forward, backward
         models = [m for m in (forward, backward) if m is not None]
         words = set.intersection(*(set(m.vocab) for m in models))
-        self.candidates = sorted(words - set(_NOT_ANSWERS))
+        if candidates is None:
+            self.candidates = sorted(words - set(_NOT_ANSWERS))
+            return
+        if isinstance(candidates, str) or not isinstance(candidates, Iterable):
+            raise TypeError("candidates: expected a list of words, got "
+                            f"{type(candidates).__name__}" +
+                            (" (a str would be split into characters)"
+                             if isinstance(candidates, str) else ""))
+        cands = list(candidates)
+        bad = [w for w in cands if not isinstance(w, str)]
+        if bad:
+            raise TypeError(f"candidates: expected str words, got {bad[0]!r}")
+        unknown = [w for w in cands if w not in words or w in _NOT_ANSWERS]
+        if unknown:
+            raise ValueError(f"candidates: {len(unknown)} word(s) unknown to the model(s) or "
+                             f"special, e.g. {unknown[:3]}")
+        if not cands:
+            raise ValueError("candidates: expected at least one word, got none")
+        self.candidates = sorted(set(cands))
 
     def scores(self, blank: Blank) -> dict[str, float]:
         """Log-score of every candidate word for this blank (natural log; -inf for probability 0)."""
@@ -114,10 +137,22 @@ def blank_ranks(scorer, blanks: Sequence[Blank]) -> list[float]:
     return ranks
 
 
-def evaluate_blanks(scorer, blanks: Sequence[Blank], ks: Sequence[int] = (1, 5)) -> dict[str, float]:
-    """Accuracy@k for each k and mean reciprocal rank of the answer over `blanks`."""
-    ranks = blank_ranks(scorer, blanks)
+def rank_summary(ranks: Sequence[float], ks: Sequence[int] = (1, 5)) -> dict[str, float]:
+    """Accuracy@k for each k, mean reciprocal rank and n, from blank_ranks' ranks."""
+    if isinstance(ranks, str) or not isinstance(ranks, Sequence) or not ranks:
+        raise ValueError(f"ranks: expected a non-empty list of ranks, got {ranks!r:.60}")
+    for i, r in enumerate(ranks):
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not (r >= 1):
+            raise ValueError(f"ranks[{i}]: expected a rank >= 1 or math.inf, got {r!r}")
+    for k in ks:
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"ks: expected ints >= 1, got {k!r}")
     out = {f"top{k}": sum(r <= k for r in ranks) / len(ranks) for k in ks}
     out["mrr"] = sum(0.0 if r == math.inf else 1.0 / r for r in ranks) / len(ranks)
     out["n"] = len(ranks)
     return out
+
+
+def evaluate_blanks(scorer, blanks: Sequence[Blank], ks: Sequence[int] = (1, 5)) -> dict[str, float]:
+    """Accuracy@k for each k and mean reciprocal rank of the answer over `blanks`."""
+    return rank_summary(blank_ranks(scorer, blanks), ks)

@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from lmlib.blanks import Blank, NGramBlankScorer, blank_ranks, evaluate_blanks, make_blanks
+from lmlib.blanks import (Blank, NGramBlankScorer, blank_ranks, evaluate_blanks, make_blanks,
+                          rank_summary)
 from lmlib.ngram import NGramLM
 from lmlib.text import BOS, EOS, UNK
 
@@ -228,3 +229,33 @@ def test_blank_ranks_refuses_what_is_not_a_list_of_blanks(models):
         blank_ranks(scorer, Blank(("x",), "y", ("z",)))
     with pytest.raises(TypeError, match=r"blanks\[1\]: expected a Blank"):
         blank_ranks(scorer, [Blank(("x",), "y", ("z",)), "y"])
+
+
+@pytest.mark.parametrize("ranks", [[], "12", [0], [1, -3], [1, True], [float("nan")]])
+def test_rank_summary_refuses_what_is_not_ranks(ranks):
+    with pytest.raises(ValueError, match="ranks"):
+        rank_summary(ranks)
+
+
+def test_rank_summary_refuses_bad_ks():
+    with pytest.raises(ValueError, match="ks"):
+        rank_summary([1, 2], ks=(0,))
+
+
+def test_scorer_ranks_only_the_given_candidates(models):
+    fwd, bwd = models
+    words = sorted(fwd.vocab - {BOS, EOS, UNK})[:3]
+    scorer = NGramBlankScorer(fwd, bwd, candidates=words)
+    assert sorted(w for w, _ in scorer.rank_blank(BOTH_NEEDED)) == words
+
+
+@pytest.mark.parametrize("candidates, error, match", [
+    ("우유를", TypeError, "split into characters"),
+    ([1], TypeError, "str words"),
+    (["없는단어"], ValueError, "unknown"),
+    ([EOS], ValueError, "special"),
+    ([], ValueError, "at least one"),
+])
+def test_scorer_refuses_bad_candidates(models, candidates, error, match):
+    with pytest.raises(error, match=match):
+        NGramBlankScorer(forward=models[0], candidates=candidates)
