@@ -12,7 +12,12 @@ and an n-gram model approximates each factor by the last n-1 words only:
 A forward LM reads left to right. A backward LM reads right to left and predicts
 a word from the words that FOLLOW it; ELMo trains one of each and uses both.
 
-Conventions (MLE and Laplace give exactly nltk.lm's numbers; see tests/test_ngram.py):
+Smoothing: "mle" (the formula above; 0 for anything unseen), "laplace" / "add-k" (add k to
+every count, |V| includes BOS, EOS and UNK) and "kneser-ney" (interpolated Kneser-Ney with
+an absolute discount; see NGramLM._kn_prob for the definition and where it differs from nltk).
+
+Conventions (MLE and Laplace give exactly nltk.lm's numbers, Kneser-Ney nltk's
+KneserNeyInterpolated except at the all-BOS context; see tests/test_ngram.py):
 - fit() pads each sentence with order-1 BOS on the left and one EOS on the right
   and counts every n-gram of length 1..order in it. A backward model reverses the
   sentence first, so its BOS marks the sentence end and its EOS the start.
@@ -22,7 +27,10 @@ Conventions (MLE and Laplace give exactly nltk.lm's numbers; see tests/test_ngra
   backward model it is the words after `word`, e.g. prob("갔었어", ["거기", "사람"])
   is P(갔었어 | 거기 사람) read from the right. Only the order-1 words nearest to
   `word` are used; a shorter context is padded with BOS (a sentence boundary).
-- Words never seen in training are mapped to UNK before any count is looked up.
+- Words never seen in training are mapped to UNK before any count is looked up. UNK is
+  a vocabulary item like any other: it has counts only if training text contained the
+  token UNK itself (e.g. rare words replaced by it). Without them Kneser-Ney gives UNK
+  probability 0 (as nltk does), and perplexity() then raises instead of returning inf.
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ from .text import BOS, EOS, UNK
 if TYPE_CHECKING:  # pandas is imported lazily, only by chain_rule()
     import pandas
 
-SMOOTHINGS = ("mle", "laplace", "add-k")
+SMOOTHINGS = ("mle", "laplace", "add-k", "kneser-ney")
 DIRECTIONS = ("forward", "backward")
 
 
@@ -86,13 +94,23 @@ def _as_sentences(sentences: object, name: str = "sentences") -> list[tuple[str,
 
 @dataclass
 class _Level:
-    """The n-grams of one length n, by integer code (see _count_ngrams)."""
+    """The n-grams of one length n, by integer code (see _count_ngrams).
+
+    The last three fields are filled for smoothing="kneser-ney" only. A "context" of this
+    level is an (n-1)-gram, indexed by its rank among the (n-1)-grams (the empty context of
+    the unigrams by 0); `den` and `types` are the denominator and the number of distinct
+    next words of _kn_prob's interpolation at this level.
+    """
 
     count: dict[int, int]  # code -> how often the n-gram occurs inside a padded sentence
     rank: dict[int, int]  # code -> its rank among the n-grams of length n (n < order only)
+    cont: np.ndarray | None = None  # rank -> distinct words seen right before it (n < order)
+    den: np.ndarray | None = None  # context rank -> sum of its next words' (continuation) counts
+    types: np.ndarray | None = None  # context rank -> its next words with a count > 0
 
 
-def _count_ngrams(ids: np.ndarray, eos: int, order: int, V: int) -> list[_Level]:
+def _count_ngrams(ids: np.ndarray, eos: int, order: int, V: int,
+                  kneser_ney: bool = False) -> list[_Level]:
     """Count the n-grams of length 1..order inside the padded sentences of a joined id stream.
 
     Counting the same thing in plain Python, one dictionary update per n-gram (as nltk
@@ -102,30 +120,63 @@ def _count_ngrams(ids: np.ndarray, eos: int, order: int, V: int) -> list[_Level]
     at any order.
     A window that crosses from one sentence into the next is dropped: its first and last
     positions lie in different sentences (sentence number = how many EOS come before).
+
+    With kneser_ney=True it also fills the Kneser-Ney fields of _Level, with array
+    operations only: an n-gram's continuation count (how many distinct words precede it)
+    is a bincount of the (n-1)-gram suffixes of the distinct (n+1)-grams, and each
+    context's sums are bincounts over the n-grams that extend it.
     """
     sentence = np.concatenate([[0], np.cumsum(ids == eos)[:-1]])  # position -> sentence number
-    levels, codes = [], ids
+    levels, codes, uniqs = [], ids, []
     for n in range(1, order + 1):
         m = len(ids) - n + 1  # windows of n tokens
         if n > 1:
             codes = prefix_rank[:m] * V + ids[n - 1:]
         inside = sentence[:m] == sentence[n - 1:]  # all n tokens in one sentence
         uniq, inverse, counts = np.unique(codes[inside], return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(-1)
         uniq_l = uniq.tolist()
         level = _Level(dict(zip(uniq_l, counts.tolist())), {})
+        if kneser_ney:
+            uniqs.append(uniq)
+            if n > 1:  # continuation counts of the (n-1)-grams, from the distinct n-grams
+                start = np.empty(len(uniq), dtype=np.int64)
+                start[inverse] = np.flatnonzero(inside)  # one window of each distinct n-gram
+                suffix = prefix_rank[start + 1]  # rank of its last n-1 words (same sentence)
+                levels[-1].cont = np.bincount(suffix, minlength=len(levels[-1].rank))
+            if n == order:  # the highest order interpolates raw counts
+                _context_sums(level, uniq, counts, n, V, len(levels[-1].rank) if n > 1 else 1)
         if n < order:
             level.rank = dict(zip(uniq_l, range(len(uniq_l))))
             prefix_rank = np.zeros(m, dtype=np.int64)
-            prefix_rank[inside] = inverse.reshape(-1)  # windows across sentences: never read
+            prefix_rank[inside] = inverse  # windows across sentences: never read
         levels.append(level)
+    if kneser_ney:  # lower orders interpolate continuation counts
+        for n in range(1, order):
+            n_contexts = len(levels[n - 2].rank) if n > 1 else 1
+            _context_sums(levels[n - 1], uniqs[n - 1], levels[n - 1].cont, n, V, n_contexts)
     return levels
 
 
+def _context_sums(level: _Level, uniq: np.ndarray, counts: np.ndarray, n: int, V: int,
+                  n_contexts: int) -> None:
+    """Set level.den / level.types: per context, the sum of `counts` over the n-grams that
+    extend it, and how many of them have a count > 0 (a context never extended: 0 and 0)."""
+    context = uniq // V if n > 1 else np.zeros(len(uniq), dtype=np.int64)  # its rank
+    level.den = np.bincount(context, weights=counts, minlength=n_contexts)
+    level.types = np.bincount(context[counts > 0], minlength=n_contexts)
+
+
 class NGramLM:
-    """A count-based n-gram language model (MLE, Laplace or add-k; forward or backward)."""
+    """A count-based n-gram language model (MLE, Laplace, add-k or interpolated Kneser-Ney;
+    forward or backward).
+
+    `k` is the add-k constant (smoothing="add-k"; "laplace" is k=1); `discount` is the
+    absolute discount of smoothing="kneser-ney" (default 0.75), a float in (0, 1).
+    """
 
     def __init__(self, order: int, smoothing: str = "mle", k: float = 1.0,
-                 direction: str = "forward") -> None:
+                 direction: str = "forward", discount: float | None = None) -> None:
         if isinstance(order, bool) or not isinstance(order, int):
             raise TypeError(f"order must be an int >= 1, got {_short(order)}")
         if order < 1:
@@ -139,9 +190,23 @@ class NGramLM:
         if smoothing == "laplace" and k != 1:
             raise ValueError(f"smoothing='laplace' means k=1, got k={k}; "
                              f"use smoothing='add-k' for another k")
+        if smoothing == "kneser-ney" and k != 1:
+            raise ValueError(f"k is the add-k constant, got k={k} with smoothing='kneser-ney'; "
+                             f"Kneser-Ney takes discount= instead (a float in (0, 1))")
+        if discount is not None and smoothing != "kneser-ney":
+            raise ValueError(f"discount is used by smoothing='kneser-ney' only, got "
+                             f"discount={_short(discount)} with smoothing={smoothing!r}")
+        if discount is None:
+            discount = 0.75
+        if isinstance(discount, bool) or not isinstance(discount, (int, float)):
+            raise TypeError(f"discount must be a float in (0, 1), got {_short(discount)}")
+        if not 0 < discount < 1:  # NaN fails this too
+            raise ValueError(f"discount must be a float in (0, 1) (0 is MLE at the highest "
+                             f"order; 1 or more removes whole counts), got {discount}")
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}, got {_short(direction)}")
         self.order, self.smoothing, self.k, self.direction = order, smoothing, float(k), direction
+        self.discount = float(discount)  # used by smoothing="kneser-ney" only
         self._levels: list[_Level] | None = None  # counts of n-grams of length 1..order
         self._n_tokens = 0
         self._words: dict[int, str] = {}  # word id -> word
@@ -151,7 +216,8 @@ class NGramLM:
 
     def __repr__(self) -> str:
         fitted = f", |V|={len(self._vocab)}" if self._levels is not None else ", not fitted"
-        return (f"NGramLM(order={self.order}, smoothing={self.smoothing!r}, k={self.k}, "
+        param = f"discount={self.discount}" if self.smoothing == "kneser-ney" else f"k={self.k}"
+        return (f"NGramLM(order={self.order}, smoothing={self.smoothing!r}, {param}, "
                 f"direction={self.direction!r}{fitted})")
 
     # ---- training -------------------------------------------------------------
@@ -174,7 +240,8 @@ class NGramLM:
         ids = np.array(list(map(self._ids.setdefault, stream, range(len(stream)))), dtype=np.int64)
         self._words = {i: w for w, i in self._ids.items()}  # id -> word
         self._vocab = frozenset(self._ids) | {UNK}
-        self._levels = _count_ngrams(ids, self._ids[EOS], self.order, len(stream))
+        self._levels = _count_ngrams(ids, self._ids[EOS], self.order, len(stream),
+                                     kneser_ney=self.smoothing == "kneser-ney")
         self._n_tokens = len(stream)  # also V, the word-id bound of the codes
         self._next = None  # context -> next-word counts, built by continuations() when asked
         return self
@@ -245,10 +312,75 @@ class NGramLM:
 
     def _prob(self, word: str, ctx: tuple[str, ...]) -> float:
         """P(word | ctx) for an already mapped word and processing-order context."""
+        if self.smoothing == "kneser-ney":
+            return self._kn_prob(word, ctx)
         c, total = self._lookup(ctx, word)
         if self.smoothing == "mle":
             return c / total if total else 0.0  # unseen context: 0, never 0/0 = NaN
         return (c + self.k) / (total + self.k * len(self._vocab))  # add-k; laplace is k=1
+
+    def _rank(self, gram: tuple[str, ...]) -> int | None:
+        """Rank of an n-gram (1 <= n < order) among the n-grams of length n; None if unseen."""
+        V, rank = self._n_tokens, 0
+        for n, w in enumerate(gram, start=1):
+            wid = self._ids.get(w)
+            if wid is None:
+                return None
+            rank = self._levels[n - 1].rank.get(rank * V + wid)
+            if rank is None:
+                return None
+        return rank
+
+    def _kn_prob(self, word: str, ctx: tuple[str, ...]) -> float:
+        """Interpolated Kneser-Ney P(word | ctx), as nltk's KneserNeyInterpolated defines it.
+
+        Each order subtracts an absolute discount D from every positive count and gives the
+        freed mass, gamma(ctx) = D * (distinct next words of ctx) / den(ctx), to the next
+        lower order (context one word shorter): P(w | ctx) = max(c(ctx w) - D, 0) / den(ctx)
+        + gamma(ctx) * P(w | ctx[1:]). Only the highest order uses raw counts; lower orders
+        use continuation counts, c(ctx w) = the number of distinct words seen right before
+        "ctx w", so a word frequent after one context only gets little lower-order mass.
+        den(ctx) is the sum of these counts over w; the lowest order is the continuation
+        unigram c(w) / (number of distinct bigrams), mixed with nothing else.
+
+        Edge cases (each one tested):
+        - An unseen context (never seen with a next word: unknown words in it, or it ends
+          with EOS) skips its order: alpha = 0, gamma = 1, as in nltk.
+        - A word without a continuation count (UNK when training never contained the UNK
+          token; BOS at order 2) gets probability 0, as in nltk; perplexity() raises for it.
+        - Where nltk counts the distinct next words of a lower-order context with raw counts,
+          we count those with a continuation count > 0. They differ only for all-BOS
+          contexts (order >= 3): nltk counts BOS after them (from the padding n-gram BOS..BOS,
+          which no longer n-gram continues), so at order 3 its P(. | BOS BOS) sums to
+          1 + D**2 / (number of sentences); every distribution of ours sums to 1.
+        - order=1: no lower order to interpolate with, so nothing is discounted and the model
+          is the MLE unigram c(w) / N (nltk's order 1 divides 0 by 0: there are no bigrams).
+        """
+        if self.order == 1:
+            c, total = self._lookup((), word)
+            return c / total
+        V, D, levels = self._n_tokens, self.discount, self._levels
+        wid = self._ids.get(word)
+        r = None if wid is None else levels[0].rank.get(wid)
+        p = 0.0 if r is None else float(levels[0].cont[r] / levels[0].den[0])
+        for n in range(2, self.order + 1):  # from bigrams up to the highest order
+            level = levels[n - 1]
+            r = self._rank(ctx[len(ctx) - (n - 1):])  # the last n-1 words of the context
+            if r is None or level.den[r] == 0:  # unseen context: alpha = 0, gamma = 1
+                continue
+            c = 0
+            if wid is not None:
+                code = r * V + wid
+                if n == self.order:
+                    c = level.count.get(code, 0)
+                else:
+                    rr = level.rank.get(code)
+                    c = 0 if rr is None else int(level.cont[rr])
+            den = float(level.den[r])
+            alpha = max(c - D, 0.0) / den
+            gamma = D * int(level.types[r]) / den
+            p = alpha + gamma * p
+        return p
 
     def prob(self, word: str, context: Sequence[str] = ()) -> float:
         """P(word | context); context in natural sentence order (see module docstring)."""
@@ -297,11 +429,23 @@ class NGramLM:
         return pd.DataFrame(rows)
 
     def perplexity(self, sentences: Iterable[Sequence[str]]) -> float:
-        """exp(-mean logprob) over all predicted tokens, EOS included; inf if any is 0."""
+        """exp(-mean logprob) over all predicted tokens, EOS included; inf if any is 0.
+
+        Kneser-Ney gives 0 only to a word without any count (in practice an unknown word,
+        UNK never seen in training), so it raises ValueError there instead of returning inf.
+        """
         self._check_fitted()
         total_logprob, n_tokens = 0.0, 0
-        for s in _as_sentences(sentences):
-            for _, _, p in self._factors(s):
+        for i, s in enumerate(_as_sentences(sentences)):
+            for word, _, p in self._factors(s):
+                if p == 0 and self.smoothing == "kneser-ney":
+                    why = (f"it is not in the training vocabulary, so it maps to {UNK!r}, "
+                           f"which training never contained" if self._map([word])[0] == UNK
+                           else "it never follows another token in training")
+                    raise ValueError(
+                        f"sentences[{i}] has the token {word!r}, which kneser-ney gives "
+                        f"probability 0: {why}. Replace rare training words by {UNK!r} "
+                        f"before fit() so that unknown words get probability mass")
                 if p == 0:
                     return math.inf
                 total_logprob += math.log(p)
@@ -359,6 +503,7 @@ class NGramLM:
         ctx = self._context(context)
         # BOS is never a next word, but add-k still gives it k/(count(ctx)+k|V|) because
         # |V| counts it (as nltk does); leaving it out would make the sum fall short of 1.
+        # Kneser-Ney gives BOS mass too at order >= 3 (the padding bigram BOS BOS).
         return {w: self._prob(w, ctx) for w in sorted(self._vocab)}
 
     def generate(self, context: Sequence[str] = (), max_tokens: int = 20,

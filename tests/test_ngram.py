@@ -110,7 +110,8 @@ def test_nltk_parity(order, smoothing):
 # 3. Probabilities over the vocabulary sum to 1 -------------------------------------
 @pytest.mark.parametrize("order", [1, 2, 3])
 @pytest.mark.parametrize("direction", ["forward", "backward"])
-@pytest.mark.parametrize("smoothing,k", [("laplace", 1.0), ("add-k", 0.1), ("mle", 1.0)])
+@pytest.mark.parametrize("smoothing,k", [("laplace", 1.0), ("add-k", 0.1), ("mle", 1.0),
+                                        ("kneser-ney", 1.0)])
 def test_distribution_sums_to_one(order, direction, smoothing, k):
     corpus = random_corpus(100, seed=1)
     lm = NGramLM(order, smoothing, k=k, direction=direction).fit(corpus)
@@ -170,7 +171,7 @@ def test_unknown_words_and_unseen_contexts():
 @pytest.mark.parametrize("make,exc,match", [
     (lambda: NGramLM(0), ValueError, "order must be an int >= 1"),
     (lambda: NGramLM(2.0), TypeError, "order"),
-    (lambda: NGramLM(2, "kneser-ney"), ValueError, "smoothing must be one of"),
+    (lambda: NGramLM(2, "witten-bell"), ValueError, "smoothing must be one of"),
     (lambda: NGramLM(2, "add-k", k=0), ValueError, "k must be"),
     (lambda: NGramLM(2, "add-k", k=-0.5), ValueError, "k must be"),
     (lambda: NGramLM(2, "laplace", k=0.5), ValueError, "add-k"),
@@ -281,3 +282,213 @@ def test_counts_equal_a_loop_over_each_sentence(order, direction):
     start = (BOS,) * (order - 1)  # continuations of the sentence start
     assert dict(lm.continuations([])) == {g[-1]: c for g, c in naive.items()
                                           if len(g) == order and g[:-1] == start}
+
+
+# 9. Interpolated Kneser-Ney --------------------------------------------------------------
+D = 0.75
+
+
+def nltk_kneser_ney(corpus, order, discount=D):
+    """nltk's KneserNeyInterpolated on the padded corpus, the vocabulary convention of MLE above."""
+    from nltk.lm import KneserNeyInterpolated
+    from nltk.util import everygrams
+
+    padded = [[BOS] * (order - 1) + s + [EOS] for s in corpus]
+    ref = KneserNeyInterpolated(order, discount=discount)
+    ref.fit([list(everygrams(s, max_len=order)) for s in padded],
+            vocabulary_text=[w for s in padded for w in s])
+    return ref
+
+
+def nltk_extra(corpus, ctx, discount=D):
+    """How much more than ours nltk gives a word after `ctx`, in units of nltk's continuation
+    unigram P(w) (order 3; see NGramLM._kn_prob). nltk's weight of the lower-order context
+    (BOS,) counts BOS as one of its next words (from the padding bigram BOS BOS), although
+    no trigram ends in BOS BOS: gamma is D * (n_first + 1) / n_first instead of
+    D * n_first / n_first, n_first = the distinct first tokens (EOS for an empty sentence)."""
+    if ctx[-1] != BOS:
+        return 0.0
+    n_first = len({(s + [EOS])[0] for s in corpus})
+    if ctx == (BOS, BOS):  # seen: the trigram weight D * n_first / #sentences comes first
+        return discount * n_first / len(corpus) * discount / n_first
+    return discount / n_first  # (x, BOS) never occurs: the trigram order is skipped
+
+
+def test_kneser_ney_by_hand():
+    lm = NGramLM(2, "kneser-ney").fit(TOY)  # discount 0.75 by default
+    # 카페에 is followed by 갔다 x2, 사람이 x1: alpha = (2 - 0.75) / 3, gamma = 0.75 * 2 / 3.
+    # 15 distinct bigrams, 2 of them end in 갔다 (카페에 갔다, 학교에 갔다): P_cont(갔다) = 2/15.
+    assert close(lm.prob("갔다", ["카페에"]), Fraction(5, 12) + Fraction(1, 2) * Fraction(2, 15))
+    # 갔다 is followed by EOS only (4 times): gamma = 0.75 * 1 / 4. 나는 follows only <s>,
+    # three times: its continuation count is 1, not 3.
+    assert close(lm.prob("나는", ["갔다"]), Fraction(3, 16) * Fraction(1, 15))
+    # An unseen context (unknown word, or EOS, which is never followed) skips its order.
+    assert lm.prob("나는", ["외계어"]) == lm.prob("나는", [EOS]) == 1 / 15
+    assert lm.count(["카페에", "갔다"]) == 2 == NGramLM(2).fit(TOY).count(["카페에", "갔다"])
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_kneser_ney_nltk_parity(order):
+    corpus = random_corpus()
+    ref = nltk_kneser_ney(corpus, order)
+    lm = NGramLM(order, "kneser-ney", discount=D).fit(corpus)
+    assert len(lm.vocab) == len(ref.vocab)
+
+    def to_nltk(w):
+        return "<UNK>" if w == UNK else w
+
+    words = sorted(lm.vocab) + ["외계어"]
+    contexts = list(itertools.product(sorted(lm.vocab), repeat=order - 1))
+    seen = [c for c in contexts if any(lm.count(c + (w,)) for w in lm.vocab)]
+    assert 0 < len(seen) < len(contexts)
+    n_equal = 0
+    for ctx in contexts + [("외계어",) * (order - 1)]:
+        extra = nltk_extra(corpus, ctx) if order == 3 else 0.0
+        n_equal += extra == 0
+        for w in words:
+            ours = lm.prob(w, list(ctx))
+            theirs = ref.score(to_nltk(w), tuple(to_nltk(c) for c in ctx))
+            assert abs(ours + extra * ref.score(to_nltk(w)) - theirs) <= 1e-12, (ctx, w)
+    assert n_equal >= len(contexts) - len(lm.vocab)  # all but the (x, BOS) contexts agree as is
+    if order == 3:  # nltk's sentence start is no distribution; ours is
+        vocab = sorted(lm.vocab)
+        assert close(math.fsum(ref.score(to_nltk(w), (BOS, BOS)) for w in vocab),
+                     1 + D ** 2 / len(corpus))
+        assert abs(math.fsum(lm.probs(vocab, [])) - 1) <= 1e-12
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_kneser_ney_nltk_parity_course_corpus(order):
+    """Within 1e-9 of nltk on test-split words of the course corpus (see scripts/nltk_parity.py
+    for the whole test split): unknown words (0 on both sides) and unseen contexts included."""
+    from lmlib.data import course_split
+
+    train, test = course_split()
+    ref = nltk_kneser_ney(train, order)
+    lm = NGramLM(order, "kneser-ney").fit(train)
+
+    def to_nltk(w):
+        return w if w in ref.vocab else "<UNK>"
+
+    n_unseen = n_unknown = n_start = 0
+    for s in test[:25]:
+        padded = [BOS] * (order - 1) + s + [EOS]
+        for j in range(order - 1, len(padded)):
+            ctx, w = tuple(padded[j - order + 1:j]), padded[j]
+            ours = lm.prob(w, [t for t in ctx if t != BOS])
+            theirs = ref.score(to_nltk(w), [to_nltk(c) for c in ctx])
+            n_unseen += not ref.counts[tuple(map(to_nltk, ctx))]
+            n_unknown += w not in lm.vocab
+            if order == 3 and ctx == (BOS, BOS):
+                n_start += 1
+                assert abs(ours - theirs) > 1e-9 or w not in lm.vocab  # the difference...
+                ours += D ** 2 / len(train) * ref.score(to_nltk(w))  # ...and nothing else
+            assert abs(ours - theirs) <= 1e-9, (ctx, w, ours, theirs)
+    assert n_unseen > 0 and n_unknown > 0 and n_start == (25 if order == 3 else 0)
+
+
+def test_kneser_ney_continuation_counts_equal_a_loop():
+    corpus = random_corpus(200, seed=3) + [[], ["가"], ["가", "가"]]
+    for order, direction in itertools.product([2, 3, 4], ["forward", "backward"]):
+        lm = NGramLM(order, "kneser-ney", direction=direction).fit(corpus)
+        grams = set()
+        for s in corpus:
+            seq = s[::-1] if direction == "backward" else s
+            padded = [BOS] * (order - 1) + seq + [EOS]
+            grams |= {tuple(padded[j - n + 1:j + 1])
+                      for n in range(1, order + 1) for j in range(n - 1, len(padded))}
+        for g in grams:
+            if len(g) < order:  # N1+(. g): distinct words seen right before g
+                before = sum(1 for h in grams if len(h) == len(g) + 1 and h[1:] == g)
+                assert lm._levels[len(g) - 1].cont[lm._rank(g)] == before, g
+        assert NGramLM(order, "mle").fit(corpus)._levels[0].cont is None  # only KN pays
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+@pytest.mark.parametrize("discount", [0.1, 0.75, 0.99])
+def test_kneser_ney_sums_to_one(order, discount):
+    lm = NGramLM(order, "kneser-ney", discount=discount).fit(TOY + random_corpus(50, seed=2))
+    contexts = [[], ["나는"], ["나는", "어제"], ["카페에"], ["외계어"], ["외계어", "나는"],
+                ["나는", "외계어"], [EOS], ["갔다", EOS]]
+    for ctx in contexts:  # seen, unseen and never-followed contexts
+        assert abs(math.fsum(lm.next_word_distribution(ctx).values()) - 1) <= 1e-12, ctx
+
+
+def test_kneser_ney_order_1_is_the_mle_unigram():
+    kn, mle = NGramLM(1, "kneser-ney", discount=0.3).fit(TOY), NGramLM(1).fit(TOY)
+    for w in sorted(mle.vocab) + ["외계어"]:
+        assert kn.prob(w) == kn.prob(w, ["나는"]) == mle.prob(w)
+    assert close(kn.prob("갔다"), Fraction(4, 24))  # 갔다 is 4 of the 24 tokens (EOS included)
+    assert kn.perplexity(TOY) == mle.perplexity(TOY)
+    with pytest.raises(ValueError, match="not in the training vocabulary"):
+        kn.perplexity([["나는", "외계어"]])
+
+
+def test_kneser_ney_unknown_words():
+    lm = NGramLM(3, "kneser-ney").fit(TOY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from log(0) or 0/0
+        assert lm.prob("외계어", ["나는"]) == lm.prob(UNK, ["나는"]) == 0.0  # as nltk
+        assert lm.logprob("외계어", ["나는"]) == -math.inf
+        assert lm.sentence_logprob(["나는", "외계어"]) == -math.inf
+        assert lm.prob("나는", ["외계어", "외계어"]) > 0  # unknown context: lower orders
+        assert lm.perplexity(TOY) < math.inf
+        with pytest.raises(ValueError, match=r"sentences\[1\] has the token '외계어'.*<unk>"):
+            lm.perplexity([TOY[0], ["나는", "외계어"]])
+    # With UNK in the training text (rare words replaced by it) unknown words get its mass.
+    rare = {w for w, c in Counter(w for s in TOY for w in s).items() if c == 1}
+    lm = NGramLM(3, "kneser-ney").fit([[UNK if w in rare else w for w in s] for s in TOY])
+    assert lm.prob("외계어", ["나는"]) == lm.prob(UNK, ["나는"]) > 0
+    assert math.isfinite(lm.perplexity([["나는", "외계어", "갔다"]]))
+
+
+def test_kneser_ney_methods():
+    lm = NGramLM(3, "kneser-ney").fit(TOY)
+    s = TOY[0]
+    table = lm.chain_rule(s)
+    assert close(math.prod(table["prob"]), lm.sentence_prob(s))
+    assert close(lm.sentence_logprob(s), math.log(lm.sentence_prob(s)))
+    assert close(lm.perplexity([s]), lm.sentence_prob(s) ** (-1 / 5))
+    assert list(table["count(context+word)"]) == list(NGramLM(3).fit(TOY).chain_rule(s)[
+        "count(context+word)"])  # the table shows raw counts
+    ranked = lm.rank(["나는", "어제"])
+    assert ranked[0][0] == "카페에" and [p for _, p in ranked] == sorted(
+        (p for _, p in ranked), reverse=True)
+    assert all(p > 0 for _, p in ranked)  # every known word gets mass
+    words = ["카페에", "학교에", "외계어"]
+    assert lm.probs(words, ["어제"]) == [lm.prob(w, ["어제"]) for w in words]
+    assert lm.generate(["나는"], greedy=True) == ["어제", "카페에", "갔다", EOS]
+    outs = [lm.generate(seed=i, max_tokens=6) for i in range(10)]
+    assert all(BOS not in o and UNK not in o for o in outs) and len(set(map(tuple, outs))) > 1
+    assert outs[4] == lm.generate(seed=4, max_tokens=6)
+    back = NGramLM(2, "kneser-ney", direction="backward").fit(TOY)
+    assert back.rank(["갔다"], top_k=2)[0][0] in {"카페에", "학교에"}
+    assert repr(lm) == ("NGramLM(order=3, smoothing='kneser-ney', discount=0.75, "
+                        "direction='forward', |V|=11)")
+    assert repr(NGramLM(2, "add-k", k=0.1)) == (
+        "NGramLM(order=2, smoothing='add-k', k=0.1, direction='forward', not fitted)")
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    ({"discount": 0}, ValueError, r"discount must be a float in \(0, 1\)"),
+    ({"discount": 0.0}, ValueError, r"discount must be a float in \(0, 1\)"),
+    ({"discount": 1}, ValueError, r"discount must be a float in \(0, 1\)"),
+    ({"discount": 1.5}, ValueError, r"discount must be a float in \(0, 1\)"),
+    ({"discount": -0.25}, ValueError, r"discount must be a float in \(0, 1\)"),
+    ({"discount": float("nan")}, ValueError, r"discount must be a float in \(0, 1\)"),
+    ({"discount": float("inf")}, ValueError, r"discount must be a float in \(0, 1\)"),
+    ({"discount": "0.5"}, TypeError, r"discount must be a float in \(0, 1\)"),
+    ({"discount": True}, TypeError, r"discount must be a float in \(0, 1\)"),
+    ({"k": 0.5}, ValueError, "k is the add-k constant.*discount"),
+    ({"k": 0}, ValueError, "k must be"),
+])
+def test_kneser_ney_bad_arguments(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        NGramLM(2, "kneser-ney", **kwargs)
+
+
+@pytest.mark.parametrize("smoothing", ["mle", "laplace", "add-k"])
+def test_discount_is_for_kneser_ney_only(smoothing):
+    with pytest.raises(ValueError, match="discount is used by smoothing='kneser-ney' only"):
+        NGramLM(2, smoothing, discount=0.5)
+    assert NGramLM(2, smoothing).discount == 0.75  # the default, unused
