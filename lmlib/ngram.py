@@ -246,6 +246,26 @@ class NGramLM:
         self._next = None  # context -> next-word counts, built by continuations() when asked
         return self
 
+    def with_smoothing(self, smoothing: str | None = None, k: float = 1.0,
+                       discount: float | None = None) -> NGramLM:
+        """A model with other smoothing settings that shares this fitted model's counts.
+
+        Choosing k (add-k) or the discount (kneser-ney) on a validation split then costs one
+        fit, not one per value. Any smoothing can be derived from a "kneser-ney" fit (its
+        counts include the continuation counts); from another fit, any but "kneser-ney".
+        The arguments mean what they mean in NGramLM(); the order and direction stay.
+        """
+        self._check_fitted()
+        smoothing = self.smoothing if smoothing is None else smoothing
+        other = NGramLM(self.order, smoothing, k=k, direction=self.direction, discount=discount)
+        if smoothing == "kneser-ney" and self._levels[-1].den is None:
+            raise ValueError(f"smoothing='kneser-ney' needs continuation counts, which a "
+                             f"{self.smoothing!r} fit does not keep; fit an "
+                             f"NGramLM(..., 'kneser-ney') and derive the others from it")
+        for name in ("_levels", "_n_tokens", "_words", "_ids", "_vocab"):
+            setattr(other, name, getattr(self, name))  # read-only after fit: safe to share
+        return other
+
     def _check_fitted(self) -> None:
         if self._levels is None:
             raise RuntimeError("this NGramLM is not fitted yet; call fit() first")

@@ -492,3 +492,31 @@ def test_discount_is_for_kneser_ney_only(smoothing):
     with pytest.raises(ValueError, match="discount is used by smoothing='kneser-ney' only"):
         NGramLM(2, smoothing, discount=0.5)
     assert NGramLM(2, smoothing).discount == 0.75  # the default, unused
+
+
+# --- with_smoothing: one fit, many smoothing settings -----------------------------
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_with_smoothing_equals_a_fresh_fit(order):
+    sents = [s.split() for s in ["나는 밥을 먹었다", "나는 빵을 먹었다", "너는 밥을 샀다",
+                                 "나는 밥을 샀다"]]
+    kn = NGramLM(order, "kneser-ney").fit(sents)
+    probe = [(w, ctx) for w in ["밥을", "먹었다", "샀다", "없는말", "</s>"]
+             for ctx in ([], ["나는"], ["너는", "밥을"], ["없는", "문맥"])]
+    for smoothing, kw in [("add-k", {"k": 0.1}), ("mle", {}), ("laplace", {}),
+                          ("kneser-ney", {"discount": 0.3})]:
+        derived = kn.with_smoothing(smoothing, **kw)
+        fresh = NGramLM(order, smoothing, **kw).fit(sents)
+        for w, ctx in probe:
+            assert derived.prob(w, ctx) == pytest.approx(fresh.prob(w, ctx), abs=1e-15)
+    assert kn.with_smoothing(discount=0.5).discount == 0.5 and kn.discount == 0.75
+
+
+def test_with_smoothing_refuses_kneser_ney_from_other_counts_and_unfitted():
+    sents = [["가", "나"]]
+    with pytest.raises(ValueError, match="continuation counts"):
+        NGramLM(2, "add-k", k=0.1).fit(sents).with_smoothing("kneser-ney")
+    with pytest.raises(RuntimeError, match="not fitted"):
+        NGramLM(2).with_smoothing("add-k", k=0.1)
+    with pytest.raises(ValueError, match="smoothing must be one of"):
+        NGramLM(2).fit(sents).with_smoothing("witten-bell")
