@@ -1,7 +1,7 @@
 """Attention: a query reads a weighted average of values, weighted by how well it matches each key.
 
 Lecture (L16-L18, 어텐션): a decoder step no longer squeezes the whole source into one
-vector; it asks a question (query, 질의) of every source position's key (키) and reads
+vector; it asks a question (query, 쿼리) of every source position's key (키) and reads
 their values (값) in proportion to the answers. Attention (cross-attention) takes its
 queries from one sequence and keys/values from another (the seq2seq decoder reading
 the encoder); self-attention (셀프 어텐션) takes all three from the same sequence.

@@ -509,7 +509,7 @@ def ch7_embedding_params(answer) -> Result:
     if value == want - 2 * C - 2 * C:
         return Result(False, "세그먼트 임베딩(2 x 768)과 LayerNorm을 빠뜨렸습니다.")
     if value == 30522 * C:
-        return Result(False, "단어 임베딩만 셌습니다. 위치(512 x 768)와 세그먼트(2 x 768) 임베딩, LayerNorm도 있습니다.")
+        return Result(False, "토큰 임베딩만 셌습니다. 위치(512 x 768)와 세그먼트(2 x 768) 임베딩, LayerNorm도 있습니다.")
     return Result(False, f"{value:,.0f}개는 기대한 값과 다릅니다.")
 
 
@@ -592,4 +592,4 @@ def ch8_adapter_params(fn: Callable) -> Result:
         if got == C * n:
             return Result(False, "편향(클래스마다 하나)을 빠뜨렸습니다.")
         return Result(False, f"C={C}, n={n}: {got:,.0f}개, 기대값 {want:,}개")
-    return Result(True, "n x C + n. 본체를 얼리면 이것만 학습합니다(BERT-Base라도 1,538개).")
+    return Result(True, "n x C + n. 본체를 고정하면 이것만 학습합니다(BERT-Base라도 1,538개).")

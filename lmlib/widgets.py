@@ -485,7 +485,7 @@ def _static_attention(att: _Attention, max_layers=None, digits: int = 3) -> str:
         return "".join(f'<option value="{v}"{" selected" if v == selected else ""}>{html.escape(t)}</option>'
                        for v, t in pairs)
 
-    kind = "크로스 어텐션" if att.cross else "셀프 어텐션"
+    kind = "교차 어텐션" if att.cross else "셀프 어텐션"
     body = (
         _ATTENTION_STYLE
         + '<div class="lmcb-att-title"><b>어텐션 탐색기</b> '

@@ -345,7 +345,7 @@ def test_attention_html_cross_attention():
     got = np.array(data["sentences"][1]["w"]) / 1000
     assert np.abs(got - np.stack([x[1, :, :2, :2] for x in w])).max() <= 5e-4
     fragment = widgets.attention_html(src, w, query_tokens=tgt)
-    assert "크로스 어텐션" in fragment
+    assert "교차 어텐션" in fragment
     assert "→ I am a student" in fragment  # default label: source → target
 
 
