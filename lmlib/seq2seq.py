@@ -224,15 +224,22 @@ class Seq2Seq(nn.Module):
         return logits, (attn if return_attn else None)
 
     def loss(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor,
-             tgt_out: torch.Tensor) -> torch.Tensor:
-        """Mean cross entropy of tgt_out = target + </s> (B, T), pad positions ignored."""
+             tgt_out: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+        """Mean cross entropy of tgt_out = target + </s> (B, T), pad positions ignored.
+
+        label_smoothing as in torch's cross_entropy (and Transformer.loss): the target puts
+        1 - ls on the gold id and spreads ls uniformly over the whole vocabulary.
+        """
+        if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float)) \
+                or not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be a float in [0, 1), got {label_smoothing!r}")
         _check_ids(tgt_out, "tgt_out", self.config.tgt_vocab_size)
         if isinstance(tgt_in, torch.Tensor) and tgt_out.shape != tgt_in.shape:
             raise ValueError(f"tgt_out {tuple(tgt_out.shape)} must have tgt_in's shape "
                              f"{tuple(tgt_in.shape)} (tgt_out is tgt_in shifted left by one)")
         logits, _ = self(src, src_lengths, tgt_in)  # (B, T, V)
         return F.cross_entropy(logits.flatten(0, 1), tgt_out.flatten(),  # (B*T, V), (B*T,)
-                               ignore_index=self.config.pad_id)
+                               ignore_index=self.config.pad_id, label_smoothing=label_smoothing)
 
     @torch.no_grad()
     def greedy_decode(self, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int = 50
@@ -298,19 +305,21 @@ Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def train(model: Seq2Seq, batches_fn: Callable[[int], Batch], steps: int, lr: float = 3e-3,
-          clip: float = 1.0, seed: int | None = None, progress: bool = True) -> list[float]:
+          clip: float = 1.0, seed: int | None = None, progress: bool = True,
+          label_smoothing: float = 0.0) -> list[float]:
     """Adam with gradient-norm clipping for `steps` steps; returns the loss of every step.
 
     batches_fn(step) -> (src, src_lengths, tgt_in, tgt_out). With `seed`, dropout is
     seeded inside a forked RNG, so the caller's global random state is left as it was.
+    label_smoothing is passed to Seq2Seq.loss (0 = plain cross entropy).
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
     if not lr > 0 or not clip > 0:
         raise ValueError(f"lr and clip must be > 0, got lr={lr}, clip={clip}")
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    return fit(model, lambda step: model.loss(*batches_fn(step)), steps, optimizer, clip=clip,
-               seed=seed, progress=progress)
+    return fit(model, lambda step: model.loss(*batches_fn(step), label_smoothing=label_smoothing),
+               steps, optimizer, clip=clip, seed=seed, progress=progress)
 
 
 # ---------------------------------------------------------------------------

@@ -162,6 +162,31 @@ def test_train_loss_decreases_on_a_trivial_task():
     assert first > mid > last and last < 0.3 * first
 
 
+def test_label_smoothing_is_the_smoothed_cross_entropy_by_hand():
+    """ls = 0 is the plain loss; ls > 0 mixes in the mean -log p over the vocabulary."""
+    model = tiny()
+    src, lengths, tgt_in = ragged_batch()
+    tgt_out = torch.tensor([[5, 6, 7, EOS], [9, EOS, PAD, PAD], [11, 4, EOS, PAD]])
+    with torch.no_grad():
+        logp = model(src, lengths, tgt_in)[0].log_softmax(-1)  # (B, T, V)
+        real = tgt_out != PAD
+        nll = -logp.gather(-1, tgt_out[..., None])[..., 0][real].mean()
+        uniform = -logp.mean(-1)[real].mean()  # cross entropy against the uniform target
+        assert torch.allclose(model.loss(src, lengths, tgt_in, tgt_out), nll)
+        assert torch.allclose(model.loss(src, lengths, tgt_in, tgt_out, label_smoothing=0.2),
+                              0.8 * nll + 0.2 * uniform)
+    for bad in (-0.1, 1.0, True, "0.1"):
+        with pytest.raises(ValueError, match="label_smoothing"):
+            model.loss(src, lengths, tgt_in, tgt_out, label_smoothing=bad)
+    g = torch.Generator().manual_seed(0)
+    smoothed = train(tiny(attention=False), lambda step: reverse_task_batch(8, 1, 2, 12, g),
+                     steps=2, seed=0, progress=False, label_smoothing=0.1)
+    g = torch.Generator().manual_seed(0)
+    plain = train(tiny(attention=False), lambda step: reverse_task_batch(8, 1, 2, 12, g),
+                  steps=2, seed=0, progress=False)
+    assert smoothed[0] > plain[0]  # train passes it on: same first batch, smoothed loss is higher
+
+
 # 5. Batching, the synthetic task and the metric -----------------------------------------
 def test_pad_batch():
     ids, lengths = pad_batch([[5, 6, 7], [8], [9, 10]], pad_id=0)
