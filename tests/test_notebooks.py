@@ -181,3 +181,23 @@ def test_the_import_check_catches_an_undeclared_import(monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "load", lambda path: nb)
     with pytest.raises(AssertionError, match="sacrebleu"):
         test_every_import_is_a_declared_dependency(ROOT / "notebooks" / "05_transformer.ipynb")
+
+
+def _bench_seconds() -> dict[str, float]:
+    rows = json.loads((ROOT / "bench" / "results.json").read_text(encoding="utf-8"))["rows"]
+    return {r["case"]: r["ours_median"] for r in rows if r["benchmark"] == "notebook execution"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_run_time_in_prose_matches_the_benchmark_page(path):
+    """A chapter's "**실행 시간**: ... 약 N초" is the time `python -m bench` measured for it
+    (bench/results.json, the data of book/benchmarks.md), rounded: within 5 s or 25%."""
+    md = "\n".join("".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "markdown")
+    m = re.search(r"\*\*실행 시간\*\*:[^\n]*?약 (\d+)초", md)
+    assert m, f"{path.name}: no '**실행 시간**: ... 약 N초' line"
+    measured = _bench_seconds().get(path.stem)
+    assert measured is not None, f"{path.name}: bench/results.json has no run time; run python -m bench --only notebooks"
+    stated = int(m.group(1))
+    assert abs(stated - measured) <= max(5.0, 0.25 * measured), (
+        f"{path.name} says 약 {stated}초, the benchmark page measured {measured:.1f} s; "
+        f"correct the prose (or re-run python -m bench --only notebooks)")
