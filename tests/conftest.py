@@ -50,3 +50,23 @@ def browser_page(_chromium, tmp_path):
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def without_kiwipiepy(monkeypatch):
+    """`import kiwipiepy` fails (as where the morph extra is not installed), and the shared
+    Kiwi caches are empty, so the next Kiwi user must import it."""
+    import builtins
+
+    from lmlib import kiwi_lm, text
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "kiwipiepy":
+            raise ImportError("No module named 'kiwipiepy'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(kiwi_lm, "_KIWI", None)
+    monkeypatch.setattr(text, "_KIWI", None)
+    monkeypatch.setattr(builtins, "__import__", fake_import)

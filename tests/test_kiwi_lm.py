@@ -1,6 +1,5 @@
 """Tests for lmlib.kiwi_lm: Kiwi's CoNg morpheme LM (needs kiwipiepy, the "morph" extra)."""
 
-import builtins
 import importlib.metadata
 import math
 import subprocess
@@ -39,17 +38,7 @@ def test_model_is_loaded_once_and_shared_with_the_tokenizer(lm):
     assert text._KIWI is lm._kiwi  # one 450 MB model for MorphTokenizer and KiwiLM
 
 
-def test_missing_kiwipiepy_says_how_to_install(monkeypatch):
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name == "kiwipiepy":
-            raise ImportError("No module named 'kiwipiepy'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(kiwi_lm, "_KIWI", None)
-    monkeypatch.setattr(text, "_KIWI", None)
-    monkeypatch.setattr(builtins, "__import__", fake_import)
+def test_missing_kiwipiepy_says_how_to_install(without_kiwipiepy):
     with pytest.raises(ImportError, match=r'pip install "lm-coursebook\[morph\]"'):
         KiwiLM()
 

@@ -84,18 +84,7 @@ def test_morph_detokenize_rejects_untagged_tokens():
         MorphTokenizer(with_tags=True).detokenize(["카페"])
 
 
-def test_missing_kiwipiepy_says_how_to_install(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name == "kiwipiepy":
-            raise ImportError("No module named 'kiwipiepy'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(text, "_KIWI", None)
-    monkeypatch.setattr(builtins, "__import__", fake_import)
+def test_missing_kiwipiepy_says_how_to_install(without_kiwipiepy):
     with pytest.raises(ImportError, match="pip install kiwipiepy"):
         MorphTokenizer()
 
