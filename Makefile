@@ -55,13 +55,15 @@ test: $(STAMP)
 # matrix-multiply code path (MKL_ENABLE_INSTRUCTIONS=AVX2, as on an AVX2-only AMD EPYC), with
 # 1 and 2 threads; make test already ran this CPU's best kernels (e.g. AVX-512). Chapters 3-5
 # train in float64 from bit-identical initial weights with MKL pinned to AVX2
-# (lmlib.training.reproducible_cpu); the other chapters only run inference.
+# (lmlib.training.reproducible_cpu); the other chapters only run inference. Kiwi (chapter 1's
+# morpheme LM) picks its own SIMD path: KIWI_ARCH_TYPE=sse2 on the scalar rows, avx2 on the avx2 rows.
 KERNEL_MATRIX ?= default:AVX2:1 default:AVX2:2 avx2:AVX2:1 avx2:AVX2:2
 test-cpus: $(STAMP)
 	set -e; for k in $(KERNEL_MATRIX); do \
 	  aten=$${k%%:*}; rest=$${k#*:}; mkl=$${rest%%:*}; threads=$${rest#*:}; \
-	  echo "== nbval with ATEN_CPU_CAPABILITY=$$aten MKL_ENABLE_INSTRUCTIONS=$$mkl OMP_NUM_THREADS=$$threads"; \
-	  ATEN_CPU_CAPABILITY=$$aten MKL_ENABLE_INSTRUCTIONS=$$mkl OMP_NUM_THREADS=$$threads \
+	  kiwi=$$(if [ $$aten = default ]; then echo sse2; else echo avx2; fi); \
+	  echo "== nbval with ATEN_CPU_CAPABILITY=$$aten MKL_ENABLE_INSTRUCTIONS=$$mkl OMP_NUM_THREADS=$$threads KIWI_ARCH_TYPE=$$kiwi"; \
+	  ATEN_CPU_CAPABILITY=$$aten MKL_ENABLE_INSTRUCTIONS=$$mkl OMP_NUM_THREADS=$$threads KIWI_ARCH_TYPE=$$kiwi \
 	    $(BIN)/python -m pytest notebooks --nbval --nbval-current-env \
 	    --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider -q; \
 	done
