@@ -414,3 +414,85 @@ def load_unlabeled_reviews(data_dir: str | os.PathLike | None = None,
                 raise ValueError(f"{path.name}, line {lineno}: rating must be 1-10, got {rating!r}")
             rows.append(UnlabeledReview(review_id, movie_id, int(rating), document))
     return rows
+
+
+# ---------------------------------------------------------------------------
+# which reviews a shipped model saw (Colab-clean evaluation)
+# ---------------------------------------------------------------------------
+
+TRAINED_IDS_FILE = "trained_ids.npz"
+
+
+def save_trained_ids(folder: str | os.PathLike, ids: Iterable[str]) -> int:
+    """Record in ``folder/trained_ids.npz`` the review ids a model was trained on.
+
+    The official NSMC files that Colab downloads were sampled from the same crawl as the
+    local training text, so their test reviews may include reviews a shipped model saw.
+    The ids (NSMC ids are decimal integers) are stored sorted and delta-encoded
+    (649,042 ids take about 0.65 MB). Returns the number of distinct ids written.
+    """
+    import numpy as np
+
+    if isinstance(ids, (str, bytes)):
+        raise TypeError("ids must be an iterable of review-id strings, not a single "
+                        f"{type(ids).__name__}")
+    values = []
+    for i in ids:
+        if not isinstance(i, str) or not i.isascii() or not i.isdigit():
+            raise ValueError(f"ids must be decimal review-id strings such as '9976970', "
+                             f"got {i!r}")
+        values.append(int(i))
+    if not values:
+        raise ValueError("ids is empty: a trained model saw at least one review")
+    arr = np.unique(np.asarray(values, dtype=np.int64))
+    if arr[-1] >= 2**32:
+        raise ValueError(f"review ids must be below 2**32, got {int(arr[-1])}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(folder / TRAINED_IDS_FILE,
+                        delta=np.diff(arr, prepend=0).astype(np.uint32))
+    return int(arr.size)
+
+
+def load_trained_ids(checkpoint: str | os.PathLike) -> frozenset[str]:
+    """The review ids recorded by :func:`save_trained_ids` for a checkpoint (a packaged
+    name such as ``"gpt_nsmc"`` or a folder)."""
+    import numpy as np
+
+    if isinstance(checkpoint, str) and checkpoint in available_checkpoints():
+        folder = checkpoint_dir(checkpoint)
+    elif isinstance(checkpoint, (str, os.PathLike)):
+        folder = Path(checkpoint)
+    else:
+        raise TypeError(f"checkpoint must be a packaged checkpoint name or a folder, "
+                        f"got {type(checkpoint).__name__}")
+    path = folder / TRAINED_IDS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: checkpoint must be a packaged name "
+                                f"{available_checkpoints()} or a folder written by a "
+                                f"scripts/ training command (which records {TRAINED_IDS_FILE})")
+    with np.load(path, allow_pickle=False) as f:
+        if "delta" not in f.files:
+            raise ValueError(f"{path}: expected an array named 'delta', got {f.files}")
+        ids = np.cumsum(f["delta"].astype(np.int64))
+    return frozenset(str(i) for i in ids.tolist())
+
+
+def drop_trained_reviews(reviews: Iterable[Review], *checkpoints: str | os.PathLike
+                         ) -> list[Review]:
+    """``reviews`` without those any of ``checkpoints`` was trained on (see
+    :func:`save_trained_ids`). On the local split nothing is dropped; on the official
+    files Colab downloads, test reviews that were in the training crawl are."""
+    if not checkpoints:
+        raise ValueError("name at least one checkpoint whose training reviews to drop")
+    seen: set[str] = set()
+    for c in checkpoints:
+        seen |= load_trained_ids(c)
+    out = []
+    for r in reviews:
+        if not isinstance(r, Review):
+            raise TypeError(f"reviews must hold lmlib.data.Review items (from load_nsmc), "
+                            f"got {type(r).__name__}")
+        if r.id not in seen:
+            out.append(r)
+    return out

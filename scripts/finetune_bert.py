@@ -102,7 +102,7 @@ def main(argv=None) -> dict:
         torch.set_num_threads(args.threads)
     from lmlib.bert import BertForPreTraining, BertForSequenceClassification
     from lmlib.bert_data import collate_pairs
-    from lmlib.data import load_nsmc
+    from lmlib.data import TRAINED_IDS_FILE, load_nsmc, load_trained_ids, save_trained_ids
     from lmlib.pretrain import train_steps
     from lmlib.tokenizer import Tokenizer
 
@@ -123,6 +123,12 @@ def main(argv=None) -> dict:
           f"{args.batch_size}")
 
     out = Path(args.out)
+    # Every review the classifier saw in any stage: its labelled reviews and, when recorded,
+    # the pretrained model's (lmlib.data.drop_trained_reviews drops them from official files).
+    seen = {r.id for r in train}
+    if (Path(args.pretrained) / TRAINED_IDS_FILE).is_file():
+        seen |= load_trained_ids(args.pretrained)
+    save_trained_ids(out, seen)
     report = {
         "command": "python scripts/finetune_bert.py " + " ".join(sys.argv[1:] if argv is None
                                                                   else argv),

@@ -88,16 +88,19 @@ def main(argv=None) -> dict:
         torch.set_num_threads(args.threads)
     from lmlib.bert import BertConfig, BertForPreTraining
     from lmlib.bert_data import nsp_pairs, pretraining_batch
-    from lmlib.data import course_split, load_nsmc
+    from lmlib.data import course_split, load_nsmc, save_trained_ids
     from lmlib.pretrain import step_generator, train_steps
     from lmlib.tokenizer import Tokenizer, train_tokenizer
 
     t0 = time.perf_counter()
-    train = [r.document for r in load_nsmc("train", data_dir=args.data_dir) if r.document.strip()]
+    train_rows = load_nsmc("train", data_dir=args.data_dir)
+    train = [r.document for r in train_rows if r.document.strip()]
     test = [r.document for r in load_nsmc("test", data_dir=args.data_dir) if r.document.strip()]
     daily = [" ".join(words) for words in course_split()[0]]  # train split only
     texts = train + daily
     out = Path(args.out)
+    # The reviews the model saw (lmlib.data.drop_trained_reviews drops them from the official files).
+    save_trained_ids(out, [r.id for r in train_rows])
     if args.resume and (out / "tokenizer.json").is_file():
         tok = Tokenizer.load(out)
     else:

@@ -90,7 +90,7 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    from lmlib.data import load_nsmc, load_unlabeled_reviews
+    from lmlib.data import load_nsmc, load_unlabeled_reviews, save_trained_ids
     from lmlib.gpt import GPT, GPTConfig
     from lmlib.ngram import NGramLM
     from lmlib.pretrain import evaluate, token_stream, train_lm
@@ -106,6 +106,9 @@ def main(argv=None) -> dict:
     val, held_out = test[:args.val_reviews], test[args.val_reviews:]
     out = Path(args.out)
     print(f"NSMC: {len(train):,} train reviews, {len(val):,} validation, {len(held_out):,} test")
+    # Which reviews the model saw, so a figure measured on the official NSMC files (which
+    # overlap the training crawl) can drop them first: lmlib.data.drop_trained_reviews.
+    n_trained_ids = save_trained_ids(out, [r.id for r in rows])
 
     if args.resume and (out / "tokenizer.json").is_file():
         tok = Tokenizer.load(out)
@@ -140,7 +143,8 @@ def main(argv=None) -> dict:
                    f"torch {torch.__version__}",
         "date": time.strftime("%Y-%m-%d"),
         "data": {"corpus": args.corpus, "train_reviews": len(train), "val_reviews": len(val),
-                 "test_reviews": len(held_out), "train_tokens": train_ids.numel()},
+                 "test_reviews": len(held_out), "train_tokens": train_ids.numel(),
+                 "trained_ids": n_trained_ids},
         "tokenizer": {"kind": tok.kind, "vocab_size": tok.vocab_size},
         "parameters": model.num_parameters(),
         "train_seconds": round(train_seconds, 1),

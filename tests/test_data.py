@@ -298,3 +298,63 @@ def test_load_parallel_rejects_unknown_names():
 
     with pytest.raises(ValueError, match="name"):
         load_parallel("nope")
+
+
+# --- trained review ids (Colab-clean evaluation) -------------------------------------
+
+def test_trained_ids_round_trip_and_drop(tmp_path):
+    from lmlib.data import drop_trained_reviews, load_trained_ids, save_trained_ids
+
+    assert save_trained_ids(tmp_path, ["9976970", "7", "101", "7"]) == 3
+    assert load_trained_ids(tmp_path) == {"7", "101", "9976970"}
+    reviews = [Review("101", "a", 1), Review("102", "b", 0), Review("9976970", "c", 1)]
+    assert drop_trained_reviews(reviews, tmp_path) == [Review("102", "b", 0)]
+
+
+def test_trained_ids_union_over_checkpoints(tmp_path):
+    from lmlib.data import drop_trained_reviews, save_trained_ids
+
+    save_trained_ids(tmp_path / "a", ["1"])
+    save_trained_ids(tmp_path / "b", ["2"])
+    reviews = [Review(i, "x", 0) for i in ("1", "2", "3")]
+    assert [r.id for r in drop_trained_reviews(reviews, tmp_path / "a", tmp_path / "b")] == ["3"]
+
+
+@pytest.mark.parametrize("ids, match", [
+    ("12345", "single str"), (["12a"], "decimal"), ([12], "decimal"), ([], "empty"),
+    (["99999999999"], "2\\*\\*32"),
+])
+def test_save_trained_ids_rejects_bad_ids(tmp_path, ids, match):
+    from lmlib.data import save_trained_ids
+
+    with pytest.raises((TypeError, ValueError), match=match):
+        save_trained_ids(tmp_path, ids)
+
+
+def test_drop_trained_reviews_errors(tmp_path):
+    from lmlib.data import drop_trained_reviews, save_trained_ids
+
+    with pytest.raises(FileNotFoundError, match="trained_ids.npz"):
+        drop_trained_reviews([], tmp_path)
+    with pytest.raises(ValueError, match="at least one checkpoint"):
+        drop_trained_reviews([])
+    save_trained_ids(tmp_path, ["1"])
+    with pytest.raises(TypeError, match="Review"):
+        drop_trained_reviews(["1"], tmp_path)
+
+
+def test_every_packaged_checkpoint_records_its_trained_ids():
+    from lmlib.data import available_checkpoints, checkpoint_dir, load_trained_ids
+
+    assert available_checkpoints()
+    for name in available_checkpoints():
+        assert load_trained_ids(name), name
+        assert (checkpoint_dir(name) / "trained_ids.npz").stat().st_size < 2_000_000
+
+
+@pytest.mark.skipif(_local_nsmc_dir() is None, reason="no local NSMC copy (LMLIB_NSMC_DIR unset)")
+def test_no_local_test_review_is_in_any_checkpoints_training_set():
+    from lmlib.data import available_checkpoints, drop_trained_reviews
+
+    test = load_nsmc("test", data_dir=_local_nsmc_dir())
+    assert len(drop_trained_reviews(test, *available_checkpoints())) == len(test)
