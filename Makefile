@@ -17,7 +17,7 @@ endif
 export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 
-.PHONY: book wheel test test-cpus test-colab unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert bench
+.PHONY: book wheel test test-book test-cpus test-colab unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert bench
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,13 @@ _build/.lmlib-stamp: $(wildcard lmlib/*.py lmlib/data/*.txt) requirements.txt
 	rm -rf _build/.jupyter_cache
 	mkdir -p _build && touch $@
 
-book: $(STAMP) _build/.lmlib-stamp
+# What the site serves itself (MathJax for build-time SVG formulas, the Korean web font, the
+# icons), from the npm registry at the versions of web/package-lock.json.
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+book: $(STAMP) _build/.lmlib-stamp web/node_modules/.installed
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	$(MAKE) --no-print-directory wheel WHEEL_DIR=_build/html/wheels
 
@@ -49,6 +55,13 @@ wheel: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider
+
+# The built book in headless Chromium (tests/test_book.py): every page at desktop and phone
+# width, light and dark, no request to another host, no console error, raw TeX or raw
+# Markdown, 2x figures, Korean search and interface, chapter pages <= 1.5 MB. make test runs
+# the same file when _build/html exists (and skips it on a fresh clone).
+test-book: book
+	$(BIN)/python -m pytest tests/test_book.py -p no:cacheprovider -q
 
 # The stored outputs must not depend on the CPU. nbval again as on other x86 CPUs with AVX2:
 # PyTorch's own SIMD kernels (ATEN_CPU_CAPABILITY: the scalar default and avx2) and MKL's

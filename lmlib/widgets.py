@@ -39,11 +39,33 @@ _NEXT_WORD_JS = """
 
 _STYLE = """
 <style>
-.lmcb-widget{font-family:'NanumGothic','Noto Sans KR',sans-serif;border:1px solid #ccc;border-radius:6px;padding:10px;max-width:640px}
+.lmcb-widget{font-family:'Nanum Gothic','NanumGothic','Noto Sans KR',sans-serif;border:1px solid #ccc;border-radius:6px;padding:10px;max-width:640px}
 .lmcb-row{display:flex;align-items:center;margin:2px 0}
 .lmcb-word{width:8em;text-align:right;padding-right:8px}
 .lmcb-bar{display:inline-block;height:14px;background:#4c72b0}
 .lmcb-p{padding-left:6px;font-size:85%;color:#555}
+/* Dark pages (the book's dark mode, JupyterLab's dark theme): the same views in a dark palette. */
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-widget{border-color:#555;color:#ddd}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) :is(.lmcb-p,.lmcb-att-bp,.lmcb-tf-bp,.lmcb-tf-label,.lmcb-att-legend){color:#b0b0b0}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) :is(.lmcb-att-sub,.lmcb-tf-sub,.lmcb-att-more,.lmcb-att-corner,.lmcb-tf-keys,.lmcb-tf-note,.lmcb-tf-legend){color:#9a9a9a}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) :is(.lmcb-attention,.lmcb-teacherforcing){color:#ddd}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) :is(.lmcb-att-hint,.lmcb-tf-hint){background:#1f2633;color:#cfcfcf}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-att-grid td{border-color:#14181f}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-att-grid tr.lmcb-att-row:hover th.lmcb-att-q{background:#5a2a1c}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-att-controls select{background:#222;color:#ddd;border:1px solid #555}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-modes button{background:#1b1f27;color:#9dbbf0}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-modes button.lmcb-tf-on{background:#4c72b0;color:#fff}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-nav button{background:#2b2f37;color:#e6e6e6;border-color:#666}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-nav button:disabled{color:#6b6b6b;border-color:#444}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-chip{border-color:#56688a;background:#1f2a3d;color:#e6e6e6}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-src .lmcb-tf-chip{border-color:#666;background:#2a2a2a}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-ref .lmcb-tf-chip{background:transparent;color:#b0b0b0}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-chip.lmcb-tf-wrong{background:#4a1c1c;color:#ff9f9f}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-chip.lmcb-tf-goldchip{background:#4a3018}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-pred-ok{color:#79d279}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) :is(.lmcb-tf-pred-bad,.lmcb-tf-absent){color:#ff8a8a}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-brow.lmcb-tf-gold .lmcb-tf-bword{color:#ffa35c}
+:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-losses{border-top-color:#3a3a3a}
 </style>
 """
 
@@ -624,7 +646,7 @@ _TF_STYLE = """<style>
 .lmcb-tf-modes button{font-family:inherit;font-size:95%;border:0;padding:4px 10px;background:#fff;color:#4c72b0;cursor:pointer}
 .lmcb-tf-modes button.lmcb-tf-on{background:#4c72b0;color:#fff;font-weight:bold}
 .lmcb-tf-nav{display:inline-flex;align-items:center;gap:8px}
-.lmcb-tf-nav button{font-family:inherit;font-size:95%;padding:3px 10px;border:1px solid #bbb;border-radius:4px;background:#fafafa;cursor:pointer}
+.lmcb-tf-nav button{font-family:inherit;font-size:95%;padding:3px 10px;border:1px solid #bbb;border-radius:4px;background:#fafafa;color:#222;cursor:pointer}
 .lmcb-tf-nav button:disabled{color:#bbb;cursor:default}
 .lmcb-tf-step{font-weight:bold;min-width:6em;text-align:center}
 .lmcb-tf-keys{color:#888;font-size:80%}
@@ -642,11 +664,12 @@ _TF_STYLE = """<style>
 .lmcb-tf-bars-title{font-weight:bold;margin:10px 0 4px}
 .lmcb-tf-brow{display:flex;align-items:center;margin:2px 0;font-size:90%}
 .lmcb-tf-bword{width:8em;flex:none;text-align:right;padding-right:8px;overflow:hidden;text-overflow:ellipsis;white-space:pre}
-.lmcb-tf-track{display:inline-block;width:360px;max-width:55%;flex:none}
+.lmcb-tf-track{display:inline-block;flex:0 1 360px;min-width:40px}
 .lmcb-tf-bbar{display:block;height:15px;background:#4c72b0;border-radius:0 2px 2px 0}
 .lmcb-tf-brow.lmcb-tf-gold .lmcb-tf-bbar{background:#d95f02}
 .lmcb-tf-brow.lmcb-tf-gold .lmcb-tf-bword{font-weight:bold;color:#b34d00}
-.lmcb-tf-bp{padding-left:6px;font-size:85%;color:#555;white-space:nowrap}
+.lmcb-tf-bp{padding-left:6px;font-size:85%;color:#555;white-space:nowrap;flex:none}
+@media (max-width:600px){.lmcb-tf-section{flex-direction:column;gap:2px}.lmcb-tf-label{width:auto;text-align:left}.lmcb-tf-bword{width:5.5em}}
 .lmcb-tf-absent{color:#a01010;font-size:90%;margin-top:4px}
 .lmcb-tf-losses{display:flex;flex-wrap:wrap;gap:4px 24px;margin-top:10px;padding-top:6px;border-top:1px solid #eee}
 .lmcb-tf-losses b{font-variant-numeric:tabular-nums}
