@@ -1,4 +1,4 @@
-"""Fine-tune the chapter-7 BERT for NSMC sentiment, against two baselines; the chapter-8 table.
+"""Fine-tune the chapter-7 BERT for NSMC sentiment, against three baselines; the chapter-8 tables.
 
 The checkpoint and the accuracy table that chapter 8 loads (lmlib/checkpoints/
 bert_nsmc_sentiment) are made by exactly:
@@ -14,9 +14,19 @@ schedule), each lmlib.bert.BertForSequenceClassification ([CLS] review [SEP] -> 
   scratch     the same model from random weights, everything trained
   frozen      base from the pretrained BERT but frozen, only the adapter trained
 
+and beside them, on the same split, TF-IDF character 1-3-grams + logistic regression
+(lmlib.baselines; C chosen on the last --val-reviews train reviews).
+
 Training makes 2 passes over the 150,000 train reviews in batches of 64 reviews of similar
 length (bucketed_order: little padding). Accuracy on the whole NSMC test split goes to
 report.json; the fine-tuned `pretrained` classifier is saved next to it.
+
+The small-data curve (lecture L24) follows: for each of --sizes labelled reviews and each
+of --curve-seeds seeds, a random subset of the train reviews (never the validation ones),
+every variant trained for max(--curve-steps, 2 passes) steps with early stopping on the
+validation reviews, and TF-IDF with C chosen on them; accuracy on a fixed sample of
+--curve-test test reviews (the all-labels models are measured on the same sample).
+report.json is rewritten after every curve run.
 """
 
 from __future__ import annotations
@@ -49,6 +59,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--limit", type=int, default=None, help="use only this many train reviews")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-reviews", type=int, default=5000,
+                   help="the last train reviews: validation for TF-IDF's C and the curve's "
+                        "early stopping (the all-labels classifiers still train on them)")
+    p.add_argument("--sizes", type=int, nargs="*", default=[500, 2000, 10000],
+                   help="labelled-review counts for the small-data curve (none: skip it)")
+    p.add_argument("--curve-seeds", type=int, default=3)
+    p.add_argument("--curve-steps", type=int, default=300,
+                   help="at least this many steps per curve run (more passes over small data)")
+    p.add_argument("--curve-test", type=int, default=10000, help="test reviews for the curve")
     return p.parse_args(argv)
 
 
@@ -96,14 +115,85 @@ def accuracy(model, encoded, labels, batch_size: int = 256) -> float:
     return correct / len(encoded)
 
 
+def train_classifier(variant: str, pre, train_x, train_y, args, seed: int, steps: int | None = None,
+                     val=None):
+    """One BertForSequenceClassification of `variant` trained on (train_x, train_y).
+
+    steps=None: `args.epochs` passes, the last weights kept (the all-labels recipe). With
+    `val` = (encoded, labels): `steps` steps over as many passes as they need, accuracy on
+    val 10 times along the way, and the best of those weights kept (early stopping; the
+    small-data runs, where a fixed number of passes would under- or over-train).
+    """
+    from lmlib.bert import BertForSequenceClassification
+    from lmlib.bert_data import collate_pairs
+    from lmlib.pretrain import train_steps
+
+    torch.manual_seed(seed)
+    if variant == "scratch":
+        model = BertForSequenceClassification(pre.config, n_labels=2)
+    else:
+        model = BertForSequenceClassification.from_pretraining(pre, n_labels=2)
+    if variant == "frozen":
+        model.freeze_base()
+    lengths = [len(ids) for ids, _ in train_x]
+    per_epoch = len(train_x) // args.batch_size
+    if per_epoch < 1:
+        raise ValueError(f"{len(train_x)} train reviews make no batch of {args.batch_size}")
+    epochs = args.epochs if steps is None else -(-steps // per_epoch)
+    order = bucketed_order(lengths, args.batch_size, epochs, seed)
+    steps = steps or len(order) // args.batch_size
+    best = {"acc": -1.0, "step": 0, "state": None}
+
+    def batch_loss(step: int) -> torch.Tensor:
+        rows = order[step * args.batch_size:(step + 1) * args.batch_size].tolist()
+        ids, seg, mask = collate_pairs([train_x[i] for i in rows])
+        return model(ids, seg, mask, labels=train_y[rows]).loss
+
+    def evaluate_fn() -> float:
+        acc = accuracy(model, *val)
+        if acc > best["acc"]:
+            best.update(acc=acc, state={k: v.clone() for k, v in model.state_dict().items()})
+        return acc
+
+    t = time.perf_counter()
+    history = train_steps(model, batch_loss, steps,
+                          lr=args.lr_frozen if variant == "frozen" else args.lr,
+                          warmup=steps // 10, weight_decay=0.01,
+                          evaluate_fn=evaluate_fn if val is not None else None,
+                          eval_every=max(1, steps // 10) if val is not None else steps,
+                          seed=seed, desc=f"fine-tuning ({variant})", progress=val is None)
+    if best["state"] is not None:
+        model.load_state_dict(best["state"])
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return model, {"train_seconds": round(time.perf_counter() - t, 1), "steps": steps,
+                   "trainable_parameters": trainable, "history": history}
+
+
+def tfidf_baseline(train, val, test_texts, test_labels, grid=(0.3, 1.0, 3.0, 10.0)) -> dict:
+    """lmlib.baselines.tfidf_logreg with C chosen on `val` (reviews not in `train`), refit on
+    train + val, accuracy on the test reviews."""
+    from lmlib.baselines import tfidf_logreg
+
+    t = time.perf_counter()
+    texts, labels = [r.document for r in train], [r.label for r in train]
+    val_acc = {C: tfidf_logreg(texts, labels, C=C).accuracy([r.document for r in val],
+                                                            [r.label for r in val])
+               for C in grid}
+    C = max(val_acc, key=val_acc.get)
+    clf = tfidf_logreg(texts + [r.document for r in val], labels + [r.label for r in val], C=C)
+    return {"test_accuracy": clf.accuracy(test_texts, test_labels), "C": C, "model": clf,
+            "val_accuracy": {str(c): a for c, a in val_acc.items()},
+            "train_seconds": round(time.perf_counter() - t, 1)}
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    from lmlib.bert import BertForPreTraining, BertForSequenceClassification
-    from lmlib.bert_data import collate_pairs
+    from tqdm.auto import tqdm
+
+    from lmlib.bert import BertForPreTraining
     from lmlib.data import TRAINED_IDS_FILE, load_nsmc, load_trained_ids, save_trained_ids
-    from lmlib.pretrain import train_steps
     from lmlib.tokenizer import Tokenizer
 
     t0 = time.perf_counter()
@@ -116,11 +206,7 @@ def main(argv=None) -> dict:
     train_y = torch.tensor([r.label for r in train])
     test_x = encode_reviews(tok, [r.document for r in test], args.max_len)
     test_y = [r.label for r in test]
-    order = bucketed_order([len(ids) for ids, _ in train_x], args.batch_size, args.epochs,
-                           args.seed)  # the same batches, in the same order, for every variant
-    steps = len(order) // args.batch_size
-    print(f"{len(train_x):,} train / {len(test_x):,} test reviews; {steps:,} steps of "
-          f"{args.batch_size}")
+    print(f"{len(train_x):,} train / {len(test_x):,} test reviews")
 
     out = Path(args.out)
     # Every review the classifier saw in any stage: its labelled reviews and, when recorded,
@@ -136,38 +222,60 @@ def main(argv=None) -> dict:
         "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, "
                    f"torch {torch.__version__}",
         "date": time.strftime("%Y-%m-%d"),
-        "data": {"train_reviews": len(train_x), "test_reviews": len(test_x), "steps": steps},
+        "data": {"train_reviews": len(train_x), "test_reviews": len(test_x)},
         "results": {},
     }
+
+    # The baseline on the same split: C chosen on the last --val-reviews train reviews.
+    n_val = args.val_reviews
+    # The curve's fixed test sample; the all-labels models are measured on it too.
+    g = torch.Generator().manual_seed(12345)
+    test_rows = torch.randperm(len(test), generator=g)[:args.curve_test].tolist()
+    ctest_x, ctest_y = [test_x[i] for i in test_rows], [test_y[i] for i in test_rows]
+    ctest_texts = [test[i].document for i in test_rows]
+    tfidf = tfidf_baseline(train[:-n_val], train[-n_val:], [r.document for r in test], test_y)
+    tfidf["curve_test_accuracy"] = tfidf.pop("model").accuracy(ctest_texts, ctest_y)
+    report["results"]["tfidf"] = tfidf
+    print(f"tfidf: test accuracy {tfidf['test_accuracy']:.4f}")
     for variant in args.variants:
-        torch.manual_seed(args.seed)
-        if variant == "scratch":
-            model = BertForSequenceClassification(pre.config, n_labels=2)
-        else:
-            model = BertForSequenceClassification.from_pretraining(pre, n_labels=2)
-        if variant == "frozen":
-            model.freeze_base()
-        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-        def batch_loss(step: int, model=model) -> torch.Tensor:
-            rows = order[step * args.batch_size:(step + 1) * args.batch_size].tolist()
-            ids, seg, mask = collate_pairs([train_x[i] for i in rows])
-            return model(ids, seg, mask, labels=train_y[rows]).loss
-
-        t = time.perf_counter()
-        history = train_steps(model, batch_loss, steps,
-                              lr=args.lr_frozen if variant == "frozen" else args.lr,
-                              warmup=steps // 10, weight_decay=0.01, eval_every=steps,
-                              seed=args.seed, desc=f"fine-tuning ({variant})")
-        seconds = time.perf_counter() - t
+        model, info = train_classifier(variant, pre, train_x, train_y, args, seed=args.seed)
         acc = accuracy(model, test_x, test_y)
-        report["results"][variant] = {"test_accuracy": acc, "train_seconds": round(seconds, 1),
-                                      "trainable_parameters": trainable,
-                                      "train_loss": history["train_loss"]}
-        print(f"{variant}: test accuracy {acc:.4f} ({seconds:.0f} s, {trainable:,} trained)")
+        report["results"][variant] = {"test_accuracy": acc, "train_seconds": info["train_seconds"],
+                                      "trainable_parameters": info["trainable_parameters"],
+                                      "steps": info["steps"],
+                                      "curve_test_accuracy": accuracy(model, ctest_x, ctest_y),
+                                      "train_loss": info["history"]["train_loss"]}
+        print(f"{variant}: test accuracy {acc:.4f} ({info['train_seconds']:.0f} s)")
         if variant == "pretrained":
             model.save(out)
             tok.save(out)
+
+    # The small-data curve (L24): n labelled reviews drawn from all but the last n_val train
+    # reviews (the validation set for early stopping and for C), a fixed test sample.
+    if args.sizes:
+        val = ([train_x[i] for i in range(len(train) - n_val, len(train))],
+               train_y[-n_val:].tolist())
+        pool = len(train) - n_val
+        curve = {"test_reviews": len(test_rows), "val_reviews": n_val,
+                 "steps": args.curve_steps, "runs": []}
+        runs = [(n, s) for n in args.sizes for s in range(args.curve_seeds)]
+        for n, s in tqdm(runs, desc="small-data curve"):
+            rows = torch.randperm(pool, generator=torch.Generator().manual_seed(s))[:n].tolist()
+            sub = [train[i] for i in rows]
+            run = {"size": n, "seed": s}
+            run["tfidf"] = tfidf_baseline(sub, train[-n_val:], ctest_texts,
+                                          ctest_y)["test_accuracy"]
+            for variant in args.variants:
+                steps = max(args.curve_steps, args.epochs * (n // args.batch_size))
+                model, info = train_classifier(variant, pre, [train_x[i] for i in rows],
+                                               train_y[rows], args, seed=s, steps=steps, val=val)
+                run[variant] = accuracy(model, ctest_x, ctest_y)
+            curve["runs"].append(run)
+            print(json.dumps(run))
+            report["curve"] = curve
+            report["total_seconds"] = round(time.perf_counter() - t0, 1)
+            (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False)
+                                             + "\n")
     report["total_seconds"] = round(time.perf_counter() - t0, 1)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")

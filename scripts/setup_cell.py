@@ -31,7 +31,7 @@ TAGS = [TAG, "remove-cell"]
 EXTRAS = {
     "01_sentence_probability": ["morph"],  # Kiwi and its 88 MB model: morpheme tokenization
     "05_transformer": ["bleu"],            # sacreBLEU: BLEU and chrF
-    "08_finetune": ["bertviz"],            # bertviz: attention in the live notebook
+    "08_finetune": ["bertviz", "baselines"],  # bertviz: attention in the live notebook; scikit-learn
 }
 
 TEMPLATE = '''\

@@ -1,0 +1,75 @@
+"""The training scripts end to end on tiny data and models the test builds itself."""
+
+import importlib.util
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = ["재밌다", "최고", "감동", "추천", "명작", "좋았다"]
+BAD = ["지루", "최악", "별로", "실망", "아깝다", "졸았다"]
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_nsmc(folder: Path, n_train: int, n_test: int) -> None:
+    rng = random.Random(0)
+    folder.mkdir()
+    next_id = 1000
+    for split, n in (("train", n_train), ("test", n_test)):
+        lines = ["id\tdocument\tlabel"]
+        for _ in range(n):
+            label = rng.randint(0, 1)
+            words = rng.choices(GOOD if label else BAD, k=3) + rng.choices(GOOD + BAD, k=1)
+            lines.append(f"{next_id}\t영화 {' '.join(words)}\t{label}")
+            next_id += 1
+        (folder / f"ratings_{split}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def tiny_bert(tmp_path):
+    from lmlib.bert import BertConfig, BertForPreTraining
+    from lmlib.data import save_trained_ids
+    from lmlib.tokenizer import train_tokenizer
+
+    tok = train_tokenizer([f"영화 {a} {b}" for a in GOOD + BAD for b in GOOD + BAD],
+                          kind="wordpiece", vocab_size=120, min_frequency=1)
+    model = BertForPreTraining(BertConfig(vocab_size=tok.vocab_size, max_len=16, d_model=16,
+                                          n_heads=2, n_layers=1, pad_id=tok.pad_id))
+    folder = tmp_path / "bert"
+    model.save(folder)
+    tok.save(folder)
+    save_trained_ids(folder, ["7", "1000"])
+    return folder
+
+
+def test_finetune_bert_reports_baseline_variants_curve_and_trained_ids(tmp_path, tiny_bert):
+    from lmlib.data import load_nsmc, load_trained_ids
+
+    write_nsmc(tmp_path / "nsmc", 240, 80)
+    out = tmp_path / "out"
+    report = load_script("finetune_bert").main([
+        "--data-dir", str(tmp_path / "nsmc"), "--pretrained", str(tiny_bert), "--out", str(out),
+        "--epochs", "1", "--batch-size", "16", "--max-len", "16", "--val-reviews", "40",
+        "--sizes", "64", "--curve-seeds", "2", "--curve-steps", "3", "--curve-test", "30"])
+    results = report["results"]
+    assert set(results) == {"tfidf", "pretrained", "scratch", "frozen"}
+    assert results["tfidf"]["C"] in (0.3, 1.0, 3.0, 10.0)
+    assert results["tfidf"]["test_accuracy"] > 0.8  # the words decide the label
+    assert all(0 <= r["test_accuracy"] <= 1 for r in results.values())
+    assert results["frozen"]["trainable_parameters"] < results["scratch"]["trainable_parameters"]
+    runs = report["curve"]["runs"]
+    assert [(r["size"], r["seed"]) for r in runs] == [(64, 0), (64, 1)]
+    assert all(set(r) == {"size", "seed", "tfidf", "pretrained", "scratch", "frozen"} for r in runs)
+    assert json.loads((out / "report.json").read_text())["curve"]["test_reviews"] == 30
+    # Every review the classifier saw in any stage: its train split and its base's ids.
+    train_ids = {r.id for r in load_nsmc("train", data_dir=tmp_path / "nsmc")}
+    assert load_trained_ids(out) == train_ids | {"7", "1000"}
+    assert (out / "model.safetensors").is_file()
