@@ -168,7 +168,7 @@ def render_math(pages: list[Path]) -> int:
     found = []  # (page, match start, match end, replacement parts)
     items = []
     texts = {p: p.read_text(encoding="utf-8") for p in pages}
-    for page, text in texts.items():
+    for number, (page, text) in enumerate(texts.items()):
         for m in _MATH.finditer(text):
             tag, attrs, inner = m.groups()
             eqno = ""
@@ -179,19 +179,27 @@ def render_math(pages: list[Path]) -> int:
             if tex is None:
                 raise RuntimeError(f"{page}: a math element without TeX delimiters: {inner[:80]!r}")
             found.append((page, m.start(), m.end(), tag, attrs, eqno, tex[0]))
-            items.append({"tex": tex[0], "display": tex[1]})
+            items.append({"page": number, "tex": tex[0], "display": tex[1]})
     if not items:
         return 0
     res = subprocess.run(["node", str(WEB / "tex2svg.js")], input=json.dumps(items), text=True,
                          capture_output=True, check=False)
     if res.returncode:
         raise RuntimeError(f"web/tex2svg.js failed: {res.stderr.strip()}")
-    svgs = json.loads(res.stdout)
+    result = json.loads(res.stdout)
     by_page: dict[Path, list] = {}
-    for f, svg in zip(found, svgs):
+    for f, svg in zip(found, result["svgs"]):
         by_page.setdefault(f[0], []).append((*f[1:], svg))
+    numbers = {page: str(i) for i, page in enumerate(texts)}
     for page, subs in by_page.items():
         text, out, pos = texts[page], [], 0
+        # the page's glyph shapes, once; its formulas <use> them
+        defs = ('<svg id="MJX-SVG-global-cache" xmlns="http://www.w3.org/2000/svg" aria-hidden="true" '
+                f'style="display:none">{result["defs"][numbers[page]]}</svg>')
+        body = re.search(r"<body[^>]*>", text)
+        text = text[: body.end()] + defs + text[body.end():]
+        subs = [(start + len(defs), end + len(defs), *rest) if start > body.end() else (start, end, *rest)
+                for start, end, *rest in subs]
         for start, end, tag, attrs, eqno, tex, svg in subs:
             label = html.escape(tex, quote=True)
             svg = svg.replace("<svg ", f'<svg aria-label="{label}" ', 1)
@@ -248,19 +256,23 @@ def icon_script(sources: list[str]) -> str:
 
 
 def write_fonts(static: Path) -> None:
-    """NanumGothic 400 and 700 as woff2 unicode-range subsets, and their @font-face CSS."""
+    """NanumGothic 400 as woff2 unicode-range subsets (a page loads the few it uses), and the CSS.
+
+    Bold is drawn from the same font by the browser: the 700 files would add about 240 KB to
+    a chapter page, a sixth of its budget.
+    """
     if not FONT_DIR.is_dir():
         raise RuntimeError(f"{FONT_DIR} is missing: run `npm ci` in web/ (make book does)")
     fonts = static / "fonts"
     fonts.mkdir(parents=True, exist_ok=True)
     css = []
-    for weight in ("400", "700"):
+    for weight in ("400",):
         text = (FONT_DIR / f"{weight}.css").read_text(encoding="utf-8")
         for block in re.findall(r"@font-face\s*{.*?}", text, re.S):
             woff2 = re.search(r"url\(\./files/([^)]+\.woff2)\)", block).group(1)
             shutil.copyfile(FONT_DIR / "files" / woff2, fonts / woff2)
             block = re.sub(r"src:[^;]+;", f"src: url(fonts/{woff2}) format('woff2');", block)
-            css.append(block)
+            css.append(re.sub(r"\s*\n\s*", "", block))
     licence = (FONT_DIR / "LICENSE").read_text(encoding="utf-8")
     (fonts / "LICENSE-NanumGothic.txt").write_text(licence, encoding="utf-8")
     (static / "lmcb-fonts.css").write_text(
@@ -274,6 +286,25 @@ _DROP = [
     re.compile(r'\s*<link[^>]*href="[^"]*_static/sphinx-thebe\.css[^"]*"\s*/?>'),
     re.compile(r'\s*<link rel="preload" as="script" href="[^"]*_static/scripts/fontawesome\.js[^"]*"\s*/?>'),
 ]
+# Sphinx's search scripts and the 300 KB index: only the search page uses them (the theme's
+# search field sends the query there; no search-as-you-type).
+_SEARCH_SCRIPTS = re.compile(
+    r'\s*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)"></script>')
+# Font Awesome's 1,900 `.fa-x:before{content:...}` rules in the theme's CSS: the icons are SVG here.
+_ICON_RULES = re.compile(r'(?:\.fa-[a-z0-9-]+:(?:before|after),?)+\{content:"[^"]*"\}')
+_FIGURE = re.compile(r'<img ([^>]*?)style="width: (\d+)px; height: (\d+)px;"([^>]*)>')
+
+
+def _figure_size(m: re.Match) -> str:
+    """A figure (a 2x PNG given its 1x size) keeps its shape on a narrow screen: it shrinks to
+    the column, but not below 0.6 of its size (about 8 px tick labels); then it scrolls."""
+    before, w, h, after = m.groups()
+    if "_images/" not in before + after:
+        return m.group(0)
+    return (f'<img {before}width="{w}" height="{h}" class="lmcb-figure" '
+            f'style="width: {w}px; max-width: max(100%, {round(0.6 * int(w))}px); height: auto;"{after}>')
+
+
 _FONTAWESOME = re.compile(r'<script defer src="([^"]*)_static/scripts/fontawesome\.js[^"]*"></script>')
 
 
@@ -290,13 +321,18 @@ def finish_pages(app, exception):
         text = page.read_text(encoding="utf-8")
         for pat in _DROP:
             text = pat.sub("", text)
+        text = _FIGURE.sub(_figure_size, text)
         text = _FONTAWESOME.sub(r'<script defer src="\1_static/lmcb-icons.js"></script>', text)
+        if page.name != "search.html" or page.parent != out:
+            text = _SEARCH_SCRIPTS.sub("", text)
         page.write_text(text, encoding="utf-8")
         sources.append(text)
     for js in (out / "_static" / "scripts").glob("*.js"):
         if js.name != "fontawesome.js":
             sources.append(js.read_text(encoding="utf-8"))
     (out / "_static" / "lmcb-icons.js").write_text(icon_script(sources), encoding="utf-8")
+    theme_css = out / "_static" / "styles" / "pydata-sphinx-theme.css"
+    theme_css.write_text(_ICON_RULES.sub("", theme_css.read_text(encoding="utf-8")), encoding="utf-8")
     for stale in ("scripts/fontawesome.js", "scripts/fontawesome.js.map", "sphinx-thebe.js", "sphinx-thebe.css"):
         (out / "_static" / stale).unlink(missing_ok=True)
     logger.info(f"lmcb_site: {n} formulas rendered to SVG; icons, fonts and scripts served locally")
