@@ -564,3 +564,24 @@ class NGramLM:
                 break
         # Generation order; for a backward model that runs right to left.
         return out
+
+
+def rare_to_unk(train: Sequence[Sequence[str]], *others: Sequence[Sequence[str]],
+                min_count: int = 2) -> tuple[list[list[str]], ...]:
+    """Replace tokens seen fewer than ``min_count`` times in ``train`` by ``<unk>``, in
+    ``train`` and in every other split (where unseen tokens become ``<unk>`` too).
+
+    A smoothed n-gram model then learns how often *some* rare token follows a context, and
+    gives a token it never saw that probability instead of a bare back-off guess. Merging
+    rare tokens into one class can only lower the n-gram's perplexity, so a comparison with
+    another model on the same tokens favours the n-gram. Returns (train, *others).
+    """
+    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+        raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
+    splits = [_as_sentences(s, name) for s, name in
+              zip((train, *others), ["train"] + [f"others[{i}]" for i in range(len(others))])]
+    from collections import Counter
+
+    freq = Counter(t for s in splits[0] for t in s)
+    keep = {t for t, c in freq.items() if c >= min_count}
+    return tuple([[t if t in keep else UNK for t in s] for s in split] for split in splits)

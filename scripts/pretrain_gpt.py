@@ -125,11 +125,18 @@ def main(argv=None) -> dict:
                        eos_id=tok.eos_id)
     model = GPT(config)
     print(f"GPT: {model.num_parameters():,} parameters")
+    # Training time over every invocation (a resumed run adds to it); unknown (None) when the
+    # run was started by a version of this script that did not record it.
+    timing = out / "train_seconds.json"
+    prior = 0.0
+    if args.resume and (out / "trainer.json").is_file():
+        prior = json.loads(timing.read_text())["seconds"] if timing.is_file() else None
     t_train = time.perf_counter()
     history = train_lm(model, train_ids, val_ids, steps=args.steps, batch_size=args.batch_size,
                        lr=args.lr, warmup=args.warmup, eval_every=args.eval_every,
                        out_dir=out, tokenizer=tok, resume=args.resume, seed=args.seed)
-    train_seconds = time.perf_counter() - t_train
+    train_seconds = None if prior is None else round(prior + time.perf_counter() - t_train, 1)
+    timing.write_text(json.dumps({"seconds": train_seconds}) + "\n")
     model.eval()
 
     # Final numbers, on held-out reviews the model never saw.
@@ -147,7 +154,7 @@ def main(argv=None) -> dict:
                  "trained_ids": n_trained_ids},
         "tokenizer": {"kind": tok.kind, "vocab_size": tok.vocab_size},
         "parameters": model.num_parameters(),
-        "train_seconds": round(train_seconds, 1),
+        "train_seconds": train_seconds,
         "history": history,
         "val_loss_stream": val_loss,
         "test": {"gpt": {"tokens": n, "perplexity": math.exp(-logp / n)}},
@@ -157,33 +164,30 @@ def main(argv=None) -> dict:
     def pieces(texts):
         return [[str(i) for i in ids] for ids in tok.encode_batch(texts)]
 
-    train_p, val_p, test_p = pieces(train), pieces(val), pieces(held_out)
     # Ids seen at most once in training (rare byte pieces) become <unk> for the n-gram on
-    # every side, so Kneser-Ney gives unseen ids probability mass; merging rare ids into one
-    # class can only make the n-gram's perplexity lower, so the comparison favours it.
-    from collections import Counter
+    # every side (lmlib.ngram.rare_to_unk), so Kneser-Ney gives unseen ids probability mass;
+    # merging rare ids into one class can only lower the n-gram's perplexity.
+    from lmlib.ngram import rare_to_unk
 
-    from lmlib.text import UNK
-    freq = Counter(t for s in train_p for t in s)
-    rare = {t for t, c in freq.items() if c < 2}
-
-    def unk(sents):
-        return [[UNK if t in rare or t not in freq else t for t in s] for s in sents]
-
-    train_p, val_p, test_p = unk(train_p), unk(val_p), unk(test_p)
-    report["data"]["ngram_unk_ids"] = len(rare)
+    train_p, val_p, test_p = rare_to_unk(pieces(train), pieces(val), pieces(held_out))
+    report["data"]["ngram_unk_min_count"] = 2
     # One Kneser-Ney fit per order; add-k's k and KN's discount are both chosen on the
     # validation reviews (with_smoothing reuses the counts), and the best of all is reported.
+    # "params" are NGramLM's keyword arguments for the chosen one: NGramLM(order, **params).
     for order in (2, 3):
         counted = NGramLM(order, "kneser-ney").fit(train_p)
-        tried = {f"add-k k={k:g}": counted.with_smoothing("add-k", k=k)
-                 for k in (1.0, 0.1, 0.01, 0.001)}
-        tried |= {f"kneser-ney D={d:g}": counted.with_smoothing(discount=d)
-                  for d in (0.5, 0.75, 0.9, 0.95)}
-        val_ppl = {name: lm.perplexity(val_p) for name, lm in tried.items()}
-        best = min(val_ppl, key=val_ppl.get)
-        report["test"][f"{order}-gram"] = {"smoothing": best, "val_perplexity": val_ppl,
-                                           "perplexity": tried[best].perplexity(test_p)}
+        grid = [{"smoothing": "add-k", "k": k} for k in (1.0, 0.1, 0.01, 0.001)]
+        grid += [{"smoothing": "kneser-ney", "discount": d} for d in (0.5, 0.75, 0.9, 0.95)]
+
+        def label(params):
+            return (f"add-k k={params['k']:g}" if params["smoothing"] == "add-k"
+                    else f"kneser-ney D={params['discount']:g}")
+
+        val_ppl = {label(p): counted.with_smoothing(**p).perplexity(val_p) for p in grid}
+        best = min(grid, key=lambda p: val_ppl[label(p)])
+        report["test"][f"{order}-gram"] = {
+            "smoothing": label(best), "params": best, "val_perplexity": val_ppl,
+            "perplexity": counted.with_smoothing(**best).perplexity(test_p)}
     best_ngram = min(report["test"][f"{o}-gram"]["perplexity"] for o in (2, 3))
     report["test"]["gpt_over_best_ngram"] = report["test"]["gpt"]["perplexity"] / best_ngram
     report["total_seconds"] = round(time.perf_counter() - t0, 1)

@@ -520,3 +520,17 @@ def test_with_smoothing_refuses_kneser_ney_from_other_counts_and_unfitted():
         NGramLM(2).with_smoothing("add-k", k=0.1)
     with pytest.raises(ValueError, match="smoothing must be one of"):
         NGramLM(2).fit(sents).with_smoothing("witten-bell")
+
+
+def test_rare_to_unk_maps_rare_and_unseen_tokens_on_every_split():
+    from lmlib.ngram import rare_to_unk
+    from lmlib.text import UNK
+
+    train, test = rare_to_unk([["a", "b"], ["a", "c"]], [["a", "d", "b"]])
+    assert train == [["a", UNK], ["a", UNK]] and test == [["a", UNK, UNK]]
+    (same,) = rare_to_unk([["a", "b"]], min_count=1)
+    assert same == [["a", "b"]]
+    with pytest.raises(ValueError, match="min_count"):
+        rare_to_unk([["a"]], min_count=0)
+    with pytest.raises(TypeError, match="others\\[0\\]"):
+        rare_to_unk([["a"]], ["a b"])

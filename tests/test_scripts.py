@@ -73,3 +73,31 @@ def test_finetune_bert_reports_baseline_variants_curve_and_trained_ids(tmp_path,
     train_ids = {r.id for r in load_nsmc("train", data_dir=tmp_path / "nsmc")}
     assert load_trained_ids(out) == train_ids | {"7", "1000"}
     assert (out / "model.safetensors").is_file()
+
+
+def test_pretrain_gpt_reports_the_best_smoothed_ngram_and_resumes(tmp_path):
+    from lmlib.data import load_nsmc, load_trained_ids
+    from lmlib.ngram import NGramLM
+
+    write_nsmc(tmp_path / "nsmc", 300, 120)
+    out = tmp_path / "gpt"
+    argv = ["--data-dir", str(tmp_path / "nsmc"), "--out", str(out), "--vocab-size", "300",
+            "--d-model", "16", "--n-layers", "1", "--n-heads", "2", "--max-len", "32",
+            "--steps", "6", "--batch-size", "4", "--warmup", "2", "--eval-every", "3",
+            "--val-reviews", "40"]
+    script = load_script("pretrain_gpt")
+    report = script.main(argv)
+    test = report["test"]
+    for order in (2, 3):
+        params = test[f"{order}-gram"]["params"]
+        NGramLM(order, **params)  # the recorded params are NGramLM's own arguments
+        chosen = test[f"{order}-gram"]["smoothing"]
+        assert test[f"{order}-gram"]["val_perplexity"][chosen] == \
+            min(test[f"{order}-gram"]["val_perplexity"].values())
+    assert test["gpt_over_best_ngram"] == pytest.approx(
+        test["gpt"]["perplexity"] / min(test["2-gram"]["perplexity"], test["3-gram"]["perplexity"]))
+    assert load_trained_ids(out) == {r.id for r in load_nsmc("train", data_dir=tmp_path / "nsmc")}
+    assert report["train_seconds"] is not None and report["train_seconds"] >= 0
+    again = script.main(argv + ["--resume"])  # finished: nothing to train, the same report
+    assert again["train_seconds"] >= report["train_seconds"]
+    assert again["test"]["gpt"] == report["test"]["gpt"]
