@@ -53,6 +53,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--val-reviews", type=int, default=5000,
                    help="test-split reviews used for validation during training and for "
                         "choosing the n-gram's k; the rest of the test split is the final test")
+    p.add_argument("--test-reviews", type=int, default=10000,
+                   help="test-split reviews after the validation ones for the final scores "
+                        "(a sample: the report gives 95%% intervals); 0 = all the rest")
     p.add_argument("--limit", type=int, default=None, help="use only this many train reviews")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     p.add_argument("--seed", type=int, default=0)
@@ -61,12 +64,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 @torch.no_grad()
-def gpt_review_logprobs(model, tokenizer, texts, batch_size: int = 256) -> tuple[float, int]:
-    """Sum of log P over every review's tokens and its end-of-text, each review read from
-    an end-of-text id (the stream's separator), as the n-gram model reads from <s>."""
+def gpt_review_logprobs(model, tokenizer, texts, batch_size: int = 256) -> list[tuple[float, int]]:
+    """Per review, (sum of log P over its tokens and its end-of-text, tokens predicted):
+    each review read from an end-of-text id (the stream's separator), as the n-gram model
+    reads from <s>. A review longer than the context is cut to it."""
     from tqdm.auto import tqdm
 
-    eos, total, count = tokenizer.eos_id, 0.0, 0
+    eos, out = tokenizer.eos_id, []
     seqs = [[eos] + ids[:model.config.max_len - 1] + [eos]
             for ids in tokenizer.encode_batch(texts)]
     seqs = [s[:model.config.max_len + 1] for s in seqs]
@@ -81,9 +85,8 @@ def gpt_review_logprobs(model, tokenizer, texts, batch_size: int = 256) -> tuple
         logp = model(idx[:, :-1]).logits.log_softmax(-1)  # (B, T-1, V)
         keep = tgt != -100
         picked = logp.gather(-1, tgt.clamp(min=0)[..., None]).squeeze(-1)  # (B, T-1)
-        total += picked[keep].sum().item()
-        count += int(keep.sum())
-    return total, count
+        out += list(zip((picked * keep).sum(1).tolist(), keep.sum(1).tolist()))
+    return out
 
 
 def main(argv=None) -> dict:
@@ -104,6 +107,8 @@ def main(argv=None) -> dict:
     train = [r.document for r in rows if r.document.strip()]
     test = [r.document for r in load_nsmc("test", data_dir=args.data_dir) if r.document.strip()]
     val, held_out = test[:args.val_reviews], test[args.val_reviews:]
+    if args.test_reviews:
+        held_out = held_out[:args.test_reviews]
     out = Path(args.out)
     print(f"NSMC: {len(train):,} train reviews, {len(val):,} validation, {len(held_out):,} test")
     # Which reviews the model saw, so a figure measured on the official NSMC files (which
@@ -141,7 +146,8 @@ def main(argv=None) -> dict:
 
     # Final numbers, on held-out reviews the model never saw.
     val_loss = evaluate(model, val_ids, config.max_len, batch_size=64)
-    logp, n = gpt_review_logprobs(model, tok, held_out)
+    per_review = gpt_review_logprobs(model, tok, held_out)
+    logp, n = sum(lp for lp, _ in per_review), sum(c for _, c in per_review)
     report = {
         "command": "python scripts/pretrain_gpt.py " + " ".join(sys.argv[1:] if argv is None
                                                                  else argv),
@@ -188,8 +194,35 @@ def main(argv=None) -> dict:
         report["test"][f"{order}-gram"] = {
             "smoothing": label(best), "params": best, "val_perplexity": val_ppl,
             "perplexity": counted.with_smoothing(**best).perplexity(test_p)}
-    best_ngram = min(report["test"][f"{o}-gram"]["perplexity"] for o in (2, 3))
+    best_order = min((2, 3), key=lambda o: report["test"][f"{o}-gram"]["perplexity"])
+    best_ngram = report["test"][f"{best_order}-gram"]["perplexity"]
     report["test"]["gpt_over_best_ngram"] = report["test"]["gpt"]["perplexity"] / best_ngram
+
+    # Review by review against the better n-gram: the mean difference of log P with its 95%
+    # bootstrap interval, and per token for the shorter and the longer half of the reviews.
+    from lmlib.stats import paired_bootstrap
+
+    best_lm = NGramLM(best_order, "kneser-ney").fit(train_p).with_smoothing(
+        **report["test"][f"{best_order}-gram"]["params"])
+    ngram_lp = [best_lm.sentence_logprob(s) for s in test_p]
+    counts = [c for _, c in per_review]
+    uncut = [c == len(s) + 1 for c, s in zip(counts, test_p)]  # the same tokens on both sides
+    gpt_lp = [lp for lp, _ in per_review]
+    median = sorted(counts)[len(counts) // 2]
+
+    def interval(rows, per_token):
+        a = [gpt_lp[i] / (counts[i] if per_token else 1) for i in rows]
+        b = [ngram_lp[i] / (counts[i] if per_token else 1) for i in rows]
+        ci = paired_bootstrap(a, b)
+        return {"estimate": ci.estimate, "low": ci.low, "high": ci.high, "n": ci.n}
+
+    rows = [i for i in range(len(counts)) if uncut[i]]
+    report["test"]["paired"] = {
+        "ngram": f"{best_order}-gram", "reviews_cut_to_context": len(counts) - len(rows),
+        "median_tokens": median,
+        "logprob_per_review": interval(rows, False),
+        "per_token_short": interval([i for i in rows if counts[i] <= median], True),
+        "per_token_long": interval([i for i in rows if counts[i] > median], True)}
     report["total_seconds"] = round(time.perf_counter() - t0, 1)
     (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     # The optimizer state is only needed to resume; the shipped checkpoint stays small.
