@@ -22,11 +22,15 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from .training import fit
+
+if TYPE_CHECKING:
+    from .distributed import Machine
 
 
 def token_stream(tokenizer, texts: Sequence[str], progress: bool = False) -> torch.Tensor:
@@ -70,12 +74,13 @@ def evaluate(model: nn.Module, stream: torch.Tensor, block_size: int, batch_size
         n = min(n, max_batches * batch_size)
     x = stream[:n * block_size].view(n, block_size)  # (n, T)
     y = stream[1:n * block_size + 1].view(n, block_size)  # (n, T)
+    device = next(model.parameters()).device
     was = model.training
     model.eval()
     total = 0.0
     try:
         for i in range(0, n, batch_size):
-            loss = model(x[i:i + batch_size], y[i:i + batch_size]).loss
+            loss = model(x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)).loss
             total += loss.item() * x[i:i + batch_size].numel()
     finally:
         model.train(was)
@@ -102,7 +107,7 @@ def save_training_state(path: str | Path, optimizer: torch.optim.Optimizer, step
     for i, state in sd["state"].items():
         for key, value in state.items():
             t = value if isinstance(value, torch.Tensor) else torch.tensor(value)
-            tensors[f"state.{i}.{key}"] = t.detach().clone().contiguous()
+            tensors[f"state.{i}.{key}"] = t.detach().cpu().clone().contiguous()
     save_file(tensors, str(path / "optimizer.safetensors"))
     meta = {"step": step, "param_groups": sd["param_groups"], "history": history}
     (path / "trainer.json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -129,16 +134,25 @@ def train_steps(model: nn.Module, batch_loss: Callable[[int], torch.Tensor], ste
                 evaluate_fn: Callable[[], float | dict] | None = None, eval_every: int = 200,
                 out_dir: str | Path | None = None, tokenizer=None, save_every: int | None = None,
                 resume: bool = False, seed: int = 0, progress: bool = True,
-                desc: str = "pretraining") -> dict:
+                desc: str = "pretraining", machine: Machine | None = None) -> dict:
     """AdamW steps on batch_loss(step) (its batch must depend only on the step, for resuming).
 
     Warmup then cosine learning rate (lr_at); evaluate_fn() every eval_every steps and at
     the end; with out_dir, saves the model (+ tokenizer) and the training state every
     save_every steps (default eval_every) and at the end; resume=True continues from
     out_dir's training state. Returns {"train_loss": [...], "val": [[step, value], ...]}.
+
+    machine (lmlib.distributed.setup()): with several processes, batch_loss(step) is this
+    process's share of the step's batch; its gradients are averaged across the processes
+    (DDP), the logged loss is the mean over them, and only the main process saves and shows
+    progress. Every process evaluates and returns the same history.
     """
     if resume and out_dir is None:
         raise ValueError("resume=True needs out_dir, the folder to resume from")
+    if machine is not None:
+        model.to(machine.device)
+        batch_loss = machine.data_parallel(model, batch_loss)
+        progress = progress and machine.is_main
     # Weight decay on matrices only, not on biases and LayerNorm gains (as GPT-2/nanoGPT).
     params = [p for p in model.parameters() if p.requires_grad]
     groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
@@ -157,7 +171,7 @@ def train_steps(model: nn.Module, batch_loss: Callable[[int], torch.Tensor], ste
     save_every = save_every or eval_every
 
     def save(step: int) -> None:
-        if out_dir is None:
+        if out_dir is None or (machine is not None and not machine.is_main):
             return
         model.save(out_dir)
         if tokenizer is not None:
@@ -170,7 +184,7 @@ def train_steps(model: nn.Module, batch_loss: Callable[[int], torch.Tensor], ste
         return batch_loss(step)
 
     def callback(step: int, loss: float) -> None:
-        history["train_loss"].append(loss)
+        history["train_loss"].append(loss if machine is None else machine.mean(loss))
         done = step + 1
         if evaluate_fn is not None and (done % eval_every == 0 or done == steps):
             was = model.training
@@ -191,10 +205,12 @@ def step_generator(seed: int, step: int) -> torch.Generator:
 
 def train_lm(model: nn.Module, train_stream: torch.Tensor, val_stream: torch.Tensor, steps: int,
              batch_size: int = 32, block_size: int | None = None, eval_batches: int = 20,
-             seed: int = 0, **kwargs) -> dict:
+             seed: int = 0, machine: Machine | None = None, **kwargs) -> dict:
     """Train a next-token model (GPT) on random windows of train_stream (see train_steps).
 
     The validation value is `evaluate` on val_stream (mean loss, eval_batches batches).
+    batch_size is the global batch: with a machine of N processes, each draws the same
+    batch_size windows and trains on its batch_size / N of them.
     Other keyword arguments (lr, warmup, eval_every, out_dir, resume, ...) go to train_steps.
     """
     block_size = block_size or model.config.max_len
@@ -203,9 +219,15 @@ def train_lm(model: nn.Module, train_stream: torch.Tensor, val_stream: torch.Ten
 
     def batch_loss(step: int) -> torch.Tensor:
         x, y = random_batch(train_stream, batch_size, block_size, step_generator(seed, step))
+        if machine is not None:  # this process's rows, on its device
+            rows = machine.shard(batch_size)
+            x, y = x[rows].to(machine.device), y[rows].to(machine.device)
         return model(x, y).loss
 
     def evaluate_fn() -> float:
         return evaluate(model, val_stream, block_size, batch_size, eval_batches)
 
-    return train_steps(model, batch_loss, steps, evaluate_fn=evaluate_fn, seed=seed, **kwargs)
+    if machine is not None:
+        machine.shard(batch_size)  # a clear error now, not at the first step
+    return train_steps(model, batch_loss, steps, evaluate_fn=evaluate_fn, seed=seed,
+                       machine=machine, **kwargs)

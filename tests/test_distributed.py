@@ -1,0 +1,139 @@
+"""lmlib.distributed: 2 CPU processes (torchrun, gloo) train as one process with the same
+global batch does. Run as a script, this file is the worker that torchrun starts."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from lmlib.distributed import Machine, setup
+
+ROOT = Path(__file__).resolve().parents[1]
+STEPS, BATCH = 6, 4  # BATCH: the global batch, 2 rows per process with 2 processes
+
+
+def tiny_gpt():
+    from lmlib.gpt import GPT, GPTConfig
+
+    torch.manual_seed(0)
+    # float64, as the book's tiny models: Adam turns a last-bit difference in a gradient that
+    # is nearly 0 into a visible step, so float32 weights agree only to about 1e-4
+    return GPT(GPTConfig(vocab_size=40, max_len=8, d_model=16, n_heads=2, n_layers=1,
+                         eos_id=0)).double()
+
+
+def streams():
+    g = torch.Generator().manual_seed(1)
+    return torch.randint(0, 40, (600,), generator=g), torch.randint(0, 40, (100,), generator=g)
+
+
+def train(machine, steps=STEPS, **kwargs):
+    """The tiny GPT trained by train_lm; history["rows"]: each training step's inputs'
+    first column, the rows this process computed the loss on."""
+    from lmlib.pretrain import train_lm
+
+    model = tiny_gpt()
+    rows = []
+    model.register_forward_pre_hook(
+        lambda m, args: rows.append(args[0][:, 0].tolist()) if m.training else None)
+    history = train_lm(model, *streams(), steps=steps, batch_size=BATCH, lr=1e-2, warmup=2,
+                       eval_every=3, eval_batches=2, progress=False, seed=5, machine=machine,
+                       **kwargs)
+    return model, dict(history, rows=rows)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def torchrun(nproc: int, *args: str, script: Path = Path(__file__)) -> subprocess.CompletedProcess:
+    """`torchrun --nproc_per_node=nproc script args` on CPU, one thread per process."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="",
+               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}",
+           "--master_addr=127.0.0.1", f"--master_port={free_port()}", str(script), *args]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+def worker(out: Path) -> None:
+    """What each torchrun process runs: a fresh run into out/fresh, and a resumed run from
+    out/resume (a 3-step checkpoint the test wrote with one process)."""
+    torch.set_num_threads(1)
+    machine = setup()
+    model, history = train(machine, out_dir=out / "fresh")
+    _, resumed = train(machine, out_dir=out / "resume", resume=True)
+    params = torch.cat([p.detach().flatten() for p in model.parameters()])
+    (out / f"rank{machine.rank}.json").write_text(json.dumps({
+        "history": history, "resumed": resumed, "params": params.tolist(),
+        "machine": machine.describe(), "summary": machine.summary()}))
+
+
+def test_the_one_process_machine_shares_nothing():
+    m = setup(device="cpu")
+    assert (m.rank, m.world_size, m.backend, m.device.type) == (0, 1, None, "cpu")
+    assert m.shard(5) == slice(0, 5) and m.mean(2.5) == 2.5 and m.is_main
+    fn = lambda step: torch.tensor(1.0)  # noqa: E731
+    assert m.data_parallel(torch.nn.Linear(1, 1), fn) is fn
+
+
+def test_shards_are_equal_consecutive_and_cover_the_batch():
+    shards = [Machine(rank=r, world_size=3).shard(6) for r in range(3)]
+    assert shards == [slice(0, 2), slice(2, 4), slice(4, 6)]
+    with pytest.raises(ValueError, match="multiple of 3"):
+        Machine(rank=0, world_size=3).shard(4)
+    with pytest.raises(ValueError, match="rank"):
+        Machine(rank=2, world_size=2)
+
+
+def test_a_one_process_machine_trains_bit_for_bit_as_no_machine():
+    _, without = train(None)
+    _, with_machine = train(setup(device="cpu"))
+    assert without == with_machine and len(without["rows"][0]) == BATCH
+
+
+def test_two_processes_train_as_one_process_with_the_same_global_batch(tmp_path):
+    from lmlib.gpt import GPT
+
+    one, history = train(None)
+    train(None, steps=3, out_dir=tmp_path / "resume")  # a checkpoint written by one process
+    torchrun(2, str(tmp_path))
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    # each process computed the loss on its half of the global batch, rank 0 the first half
+    assert [a + b for a, b in zip(ranks[0]["history"]["rows"], ranks[1]["history"]["rows"])] \
+        == history["rows"]
+    assert all(len(r) == BATCH // 2 for r in ranks[0]["history"]["rows"])
+    for r in ranks:
+        assert len(r["history"]["train_loss"]) == STEPS
+        # the loss every step (the mean over the 2 shares) is the one-process loss
+        torch.testing.assert_close(torch.tensor(r["history"]["train_loss"]),
+                                   torch.tensor(history["train_loss"]), atol=1e-5, rtol=0)
+        torch.testing.assert_close(torch.tensor([v for _, v in r["history"]["val"]]),
+                                   torch.tensor([v for _, v in history["val"]]), atol=1e-5, rtol=0)
+        # and a one-process checkpoint resumed by 2 processes ends where one process does
+        torch.testing.assert_close(torch.tensor(r["resumed"]["train_loss"]),
+                                   torch.tensor(history["train_loss"]), atol=1e-5, rtol=0)
+        assert r["machine"]["world_size"] == 2 and r["machine"]["backend"] == "gloo"
+        assert r["machine"]["device"] == "cpu" and "2 x" in r["summary"]
+    assert ranks[0]["params"] == ranks[1]["params"]  # DDP: every process took the same steps
+    want = torch.cat([p.detach().flatten() for p in one.parameters()])
+    got = torch.tensor(ranks[0]["params"], dtype=torch.float64)
+    torch.testing.assert_close(got, want, atol=1e-10, rtol=0)
+    start = torch.cat([p.detach().flatten() for p in tiny_gpt().parameters()])
+    assert (got - start).abs().max() > 1e-2  # the steps moved the weights far past the tolerance
+    saved = GPT.load(tmp_path / "fresh")  # the checkpoint rank 0 wrote
+    torch.testing.assert_close(saved.transformer.wte.weight,
+                               one.transformer.wte.weight.float(), atol=1e-6, rtol=0)
+    assert json.loads((tmp_path / "fresh" / "trainer.json").read_text())["step"] == STEPS
+
+
+if __name__ == "__main__":
+    worker(Path(sys.argv[1]))
