@@ -12,13 +12,17 @@ every text into segments (sentences, or two halves of a one-sentence text), and 
 lmlib.bert.BertForPreTraining on masked words (15%, 80/10/10) and next-segment pairs
 (50% IsNext) with lmlib.pretrain.train_steps. Held-out MLM accuracy and NSP accuracy are
 measured on pairs from the NSMC test split and written to report.json next to the weights.
+
+The same command runs on a GPU when one is present (--device), and on several processes
+with `torchrun --nproc_per_node=N scripts/pretrain_bert.py ...` (lmlib.distributed):
+--batch-size stays the global batch, each process trains on its share, and rank 0 writes
+the checkpoint and the report, which records the machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import re
 import sys
 import time
@@ -57,7 +61,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--eval-every", type=int, default=1000)
     p.add_argument("--eval-pairs", type=int, default=2000)
+    p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None,
+                   help="default: cuda when available, else cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
     return p.parse_args(argv)
@@ -67,9 +74,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 def evaluate_pretraining(model, batches) -> dict:
     """MLM accuracy (top-1 on the chosen positions), NSP accuracy and the mean losses."""
     model.eval()
+    device = next(model.parameters()).device
     mlm_ok = mlm_n = nsp_ok = nsp_n = 0
     mlm_loss = nsp_loss = 0.0
     for b in batches:
+        b = {k: v.to(device) for k, v in b.items()}
         out = model(**b)
         chosen = b["mlm_labels"] != -100
         mlm_ok += int((out.mlm_logits.argmax(-1) == b["mlm_labels"])[chosen].sum())
@@ -82,10 +91,29 @@ def evaluate_pretraining(model, batches) -> dict:
             "mlm_loss": mlm_loss / nsp_n, "nsp_loss": nsp_loss / nsp_n}
 
 
+def share_loss(model, batch: dict, n_masked: int, world_size: int) -> torch.Tensor:
+    """One process's share of a global batch's pretraining loss, weighted so that the mean
+    over the processes is the global batch's loss (and the mean of their gradients its
+    gradient): MLM summed over the share's masked positions / (n_masked / world_size), as
+    the shares hold different numbers of them; NSP the mean over the share's rows (shares
+    are equal). The same terms as BertForPreTraining.pretraining_loss."""
+    import torch.nn.functional as F
+
+    out = model.bert(batch["input_ids"], batch["token_type_ids"], batch["attention_mask"])
+    chosen = batch["mlm_labels"] != -100  # (B/N, T)
+    mlm_logits = model.cls.predictions(out.last_hidden_state[chosen])  # (M, C) -> (M, V)
+    mlm = F.cross_entropy(mlm_logits, batch["mlm_labels"][chosen], reduction="sum")
+    nsp = F.cross_entropy(model.cls.seq_relationship(out.pooled), batch["nsp_labels"])
+    return mlm * world_size / n_masked + nsp
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    from lmlib.distributed import setup, teardown
+
+    machine = setup(args.device)
     from lmlib.bert import BertConfig, BertForPreTraining
     from lmlib.bert_data import nsp_pairs, pretraining_batch
     from lmlib.data import course_split, load_nsmc, save_trained_ids
@@ -100,14 +128,21 @@ def main(argv=None) -> dict:
     texts = train + daily
     out = Path(args.out)
     # The reviews the model saw (lmlib.data.drop_trained_reviews drops them from the official files).
-    save_trained_ids(out, [r.id for r in train_rows])
+    if machine.is_main:
+        save_trained_ids(out, [r.id for r in train_rows])
     if args.resume and (out / "tokenizer.json").is_file():
         tok = Tokenizer.load(out)
-    else:
+    elif machine.is_main:
         tok = train_tokenizer(texts, kind="wordpiece", vocab_size=args.vocab_size)
+        if machine.distributed:
+            tok.save(out)  # the other processes load this one: every process the same vocabulary
+    machine.barrier()
+    if not machine.is_main and not (args.resume and (out / "tokenizer.json").is_file()):
+        tok = Tokenizer.load(out)
+    log = print if machine.is_main else (lambda *a, **k: None)
     docs = [s for s in (segments(t) for t in texts) if s]
     val_docs = [s for s in (segments(t) for t in test[:20000]) if s]
-    print(f"{len(train):,} NSMC train reviews + {len(daily):,} course sentences -> {len(docs):,} "
+    log(f"{len(train):,} NSMC train reviews + {len(daily):,} course sentences -> {len(docs):,} "
           f"documents ({sum(len(d) >= 2 for d in docs):,} with 2+ segments); {tok!r}")
 
     # Fixed held-out batches (NSMC test split), the same at every evaluation.
@@ -118,9 +153,10 @@ def main(argv=None) -> dict:
 
     torch.manual_seed(args.seed)
     config = BertConfig(vocab_size=tok.vocab_size, max_len=args.max_len, d_model=args.d_model,
-                        n_heads=args.n_heads, n_layers=args.n_layers, pad_id=tok.pad_id)
+                        n_heads=args.n_heads, n_layers=args.n_layers, dropout=args.dropout,
+                        pad_id=tok.pad_id)
     model = BertForPreTraining(config)
-    print(f"BERT: {model.num_parameters():,} parameters")
+    log(f"{machine.summary()}; BERT: {model.num_parameters():,} parameters")
 
     # Every step's pairs drawn at once (cheap); step s uses its own slice, so a resumed run
     # sees the same pairs, and masks drawn from step_generator(seed, s).
@@ -130,20 +166,29 @@ def main(argv=None) -> dict:
         pairs = all_pairs[step * args.batch_size:(step + 1) * args.batch_size]
         batch = pretraining_batch(tok, pairs, args.max_len,
                                   generator=step_generator(args.seed, step))
-        return model.pretraining_loss(**batch)  # = model(**batch).loss, MLM head only where masked
+        if not machine.distributed:
+            batch = {k: v.to(machine.device) for k, v in batch.items()}
+            return model.pretraining_loss(**batch)  # = model(**batch).loss, MLM head only where masked
+        # every process drew the whole batch (the same masks as one process); it keeps its rows
+        n_masked = int((batch["mlm_labels"] != -100).sum())
+        rows = machine.shard(args.batch_size)
+        share = {k: v[rows].to(machine.device) for k, v in batch.items()}
+        return share_loss(model, share, n_masked, machine.world_size)
+
+    machine.shard(args.batch_size)  # --batch-size must split equally: a clear error now
 
     t_train = time.perf_counter()
     history = train_steps(model, batch_loss, args.steps, lr=args.lr, warmup=args.warmup,
                           weight_decay=0.01, evaluate_fn=lambda: evaluate_pretraining(
                               model, val_batches), eval_every=args.eval_every, out_dir=out,
-                          tokenizer=tok, resume=args.resume, seed=args.seed)
+                          tokenizer=tok, resume=args.resume, seed=args.seed, machine=machine)
     train_seconds = time.perf_counter() - t_train
     report = {
         "command": "python scripts/pretrain_bert.py " + " ".join(sys.argv[1:] if argv is None
                                                                   else argv),
         "args": vars(args),
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, "
-                   f"torch {torch.__version__}",
+        "machine": machine.summary(),
+        "devices": machine.describe(),
         "date": time.strftime("%Y-%m-%d"),
         "data": {"nsmc_train_reviews": len(train), "course_sentences": len(daily),
                  "documents": len(docs), "held_out_pairs": len(val_pairs)},
@@ -154,8 +199,10 @@ def main(argv=None) -> dict:
         "held_out": evaluate_pretraining(model, val_batches),
         "total_seconds": round(time.perf_counter() - t0, 1),
     }
-    (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
-    print(json.dumps({k: report[k] for k in ("parameters", "train_seconds", "held_out")}, indent=1))
+    if machine.is_main:
+        (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    log(json.dumps({k: report[k] for k in ("parameters", "train_seconds", "held_out")}, indent=1))
+    teardown()
     return report
 
 

@@ -135,5 +135,29 @@ def test_two_processes_train_as_one_process_with_the_same_global_batch(tmp_path)
     assert json.loads((tmp_path / "fresh" / "trainer.json").read_text())["step"] == STEPS
 
 
+def test_pretrain_bert_on_two_processes_matches_one_process(tmp_path):
+    """The script unchanged under torchrun: the shares' MLM losses are weighted by their
+    masked positions, so the mean is the one-process loss (no dropout: its draws differ)."""
+    from test_scripts import load_script, write_nsmc
+
+    write_nsmc(tmp_path / "nsmc", 120, 60)
+    argv = ["--data-dir", str(tmp_path / "nsmc"), "--vocab-size", "200", "--d-model", "16",
+            "--n-layers", "1", "--n-heads", "2", "--max-len", "16", "--steps", "4",
+            "--batch-size", "4", "--warmup", "1", "--eval-every", "2", "--eval-pairs", "20",
+            "--dropout", "0", "--threads", "1"]
+    one = load_script("pretrain_bert").main(argv + ["--out", str(tmp_path / "one"),
+                                                    "--device", "cpu"])
+    torchrun(2, *argv, "--out", str(tmp_path / "two"),
+             script=ROOT / "scripts" / "pretrain_bert.py")
+    two = json.loads((tmp_path / "two" / "report.json").read_text())
+    assert two["devices"]["world_size"] == 2 and two["devices"]["backend"] == "gloo"
+    assert one["devices"]["world_size"] == 1 and two["args"]["batch_size"] == 4
+    torch.testing.assert_close(torch.tensor(two["history"]["train_loss"]),
+                               torch.tensor(one["history"]["train_loss"]), atol=1e-5, rtol=0)
+    for key, value in one["held_out"].items():
+        assert two["held_out"][key] == pytest.approx(value, abs=1e-5)
+    assert one["history"]["train_loss"][0] != one["history"]["train_loss"][-1]
+
+
 if __name__ == "__main__":
     worker(Path(sys.argv[1]))
