@@ -27,13 +27,17 @@ every variant trained for max(--curve-steps, 2 passes) steps with early stopping
 validation reviews, and TF-IDF with C chosen on them; accuracy on a fixed sample of
 --curve-test test reviews (the all-labels models are measured on the same sample).
 report.json is rewritten after every curve run.
+
+The same command runs on a GPU when one is present (--device), and on several processes
+with `torchrun --nproc_per_node=N scripts/finetune_bert.py ...` (lmlib.distributed):
+--batch-size stays the global batch, each process trains on its share of every batch, and
+rank 0 writes the checkpoint and the report, which records the machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -58,6 +62,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--max-len", type=int, default=64)
     p.add_argument("--limit", type=int, default=None, help="use only this many train reviews")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None,
+                   help="default: cuda when available, else cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--val-reviews", type=int, default=5000,
                    help="the last train reviews: validation for TF-IDF's C and the curve's "
@@ -107,22 +113,25 @@ def accuracy(model, encoded, labels, batch_size: int = 256) -> float:
     from lmlib.bert_data import collate_pairs
 
     model.eval()
+    device = next(model.parameters()).device
     correct = 0
     for i in tqdm(range(0, len(encoded), batch_size), desc="test accuracy", leave=False):
-        ids, seg, mask = collate_pairs(encoded[i:i + batch_size])
-        pred = model(ids, seg, mask).logits.argmax(-1)
+        ids, seg, mask = (t.to(device) for t in collate_pairs(encoded[i:i + batch_size]))
+        pred = model(ids, seg, mask).logits.argmax(-1).cpu()
         correct += int((pred == torch.tensor(labels[i:i + batch_size])).sum())
     return correct / len(encoded)
 
 
 def train_classifier(variant: str, pre, train_x, train_y, args, seed: int, steps: int | None = None,
-                     val=None):
+                     val=None, machine=None):
     """One BertForSequenceClassification of `variant` trained on (train_x, train_y).
 
     steps=None: `args.epochs` passes, the last weights kept (the all-labels recipe). With
     `val` = (encoded, labels): `steps` steps over as many passes as they need, accuracy on
     val 10 times along the way, and the best of those weights kept (early stopping; the
     small-data runs, where a fixed number of passes would under- or over-train).
+    machine (lmlib.distributed): with several processes, each trains on its share of every
+    batch of args.batch_size reviews.
     """
     from lmlib.bert import BertForSequenceClassification
     from lmlib.bert_data import collate_pairs
@@ -147,7 +156,13 @@ def train_classifier(variant: str, pre, train_x, train_y, args, seed: int, steps
     def batch_loss(step: int) -> torch.Tensor:
         rows = order[step * args.batch_size:(step + 1) * args.batch_size].tolist()
         ids, seg, mask = collate_pairs([train_x[i] for i in rows])
-        return model(ids, seg, mask, labels=train_y[rows]).loss
+        labels = train_y[rows]
+        if machine is not None and machine.distributed:  # this process's share, padded as the batch
+            share = machine.shard(args.batch_size)
+            ids, seg, mask, labels = ids[share], seg[share], mask[share], labels[share]
+        if machine is not None:
+            ids, seg, mask, labels = (t.to(machine.device) for t in (ids, seg, mask, labels))
+        return model(ids, seg, mask, labels=labels).loss
 
     def evaluate_fn() -> float:
         acc = accuracy(model, *val)
@@ -161,7 +176,8 @@ def train_classifier(variant: str, pre, train_x, train_y, args, seed: int, steps
                           warmup=steps // 10, weight_decay=0.01,
                           evaluate_fn=evaluate_fn if val is not None else None,
                           eval_every=max(1, steps // 10) if val is not None else steps,
-                          seed=seed, desc=f"fine-tuning ({variant})", progress=val is None)
+                          seed=seed, desc=f"fine-tuning ({variant})", progress=val is None,
+                          machine=machine)
     if best["state"] is not None:
         model.load_state_dict(best["state"])
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -192,6 +208,12 @@ def main(argv=None) -> dict:
         torch.set_num_threads(args.threads)
     from tqdm.auto import tqdm
 
+    from lmlib.distributed import setup, teardown
+
+    machine = setup(args.device)
+    machine.shard(args.batch_size)  # --batch-size must split equally: a clear error now
+    log = print if machine.is_main else (lambda *a, **k: None)
+
     from lmlib.bert import BertForPreTraining
     from lmlib.data import TRAINED_IDS_FILE, load_nsmc, load_trained_ids, save_trained_ids
     from lmlib.tokenizer import Tokenizer
@@ -206,7 +228,7 @@ def main(argv=None) -> dict:
     train_y = torch.tensor([r.label for r in train])
     test_x = encode_reviews(tok, [r.document for r in test], args.max_len)
     test_y = [r.label for r in test]
-    print(f"{len(train_x):,} train / {len(test_x):,} test reviews")
+    log(f"{len(train_x):,} train / {len(test_x):,} test reviews; {machine.summary()}")
 
     out = Path(args.out)
     # Every review the classifier saw in any stage: its labelled reviews and, when recorded,
@@ -214,13 +236,14 @@ def main(argv=None) -> dict:
     seen = {r.id for r in train}
     if (Path(args.pretrained) / TRAINED_IDS_FILE).is_file():
         seen |= load_trained_ids(args.pretrained)
-    save_trained_ids(out, seen)
+    if machine.is_main:
+        save_trained_ids(out, seen)
     report = {
         "command": "python scripts/finetune_bert.py " + " ".join(sys.argv[1:] if argv is None
                                                                   else argv),
         "args": vars(args),
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, "
-                   f"torch {torch.__version__}",
+        "machine": machine.summary(),
+        "devices": machine.describe(),
         "date": time.strftime("%Y-%m-%d"),
         "data": {"train_reviews": len(train_x), "test_reviews": len(test_x)},
         "results": {},
@@ -236,17 +259,18 @@ def main(argv=None) -> dict:
     tfidf = tfidf_baseline(train[:-n_val], train[-n_val:], [r.document for r in test], test_y)
     tfidf["curve_test_accuracy"] = tfidf.pop("model").accuracy(ctest_texts, ctest_y)
     report["results"]["tfidf"] = tfidf
-    print(f"tfidf: test accuracy {tfidf['test_accuracy']:.4f}")
+    log(f"tfidf: test accuracy {tfidf['test_accuracy']:.4f}")
     for variant in args.variants:
-        model, info = train_classifier(variant, pre, train_x, train_y, args, seed=args.seed)
+        model, info = train_classifier(variant, pre, train_x, train_y, args, seed=args.seed,
+                                       machine=machine)
         acc = accuracy(model, test_x, test_y)
         report["results"][variant] = {"test_accuracy": acc, "train_seconds": info["train_seconds"],
                                       "trainable_parameters": info["trainable_parameters"],
                                       "steps": info["steps"],
                                       "curve_test_accuracy": accuracy(model, ctest_x, ctest_y),
                                       "train_loss": info["history"]["train_loss"]}
-        print(f"{variant}: test accuracy {acc:.4f} ({info['train_seconds']:.0f} s)")
-        if variant == "pretrained":
+        log(f"{variant}: test accuracy {acc:.4f} ({info['train_seconds']:.0f} s)")
+        if variant == "pretrained" and machine.is_main:
             model.save(out)
             tok.save(out)
 
@@ -259,7 +283,7 @@ def main(argv=None) -> dict:
         curve = {"test_reviews": len(test_rows), "val_reviews": n_val,
                  "steps": args.curve_steps, "runs": []}
         runs = [(n, s) for n in args.sizes for s in range(args.curve_seeds)]
-        for n, s in tqdm(runs, desc="small-data curve"):
+        for n, s in tqdm(runs, desc="small-data curve", disable=not machine.is_main):
             rows = torch.randperm(pool, generator=torch.Generator().manual_seed(s))[:n].tolist()
             sub = [train[i] for i in rows]
             run = {"size": n, "seed": s}
@@ -268,17 +292,21 @@ def main(argv=None) -> dict:
             for variant in args.variants:
                 steps = max(args.curve_steps, args.epochs * (n // args.batch_size))
                 model, info = train_classifier(variant, pre, [train_x[i] for i in rows],
-                                               train_y[rows], args, seed=s, steps=steps, val=val)
+                                               train_y[rows], args, seed=s, steps=steps, val=val,
+                                               machine=machine)
                 run[variant] = accuracy(model, ctest_x, ctest_y)
             curve["runs"].append(run)
-            print(json.dumps(run))
+            log(json.dumps(run))
             report["curve"] = curve
             report["total_seconds"] = round(time.perf_counter() - t0, 1)
-            (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False)
-                                             + "\n")
+            if machine.is_main:
+                (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False)
+                                                 + "\n")
     report["total_seconds"] = round(time.perf_counter() - t0, 1)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    if machine.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    teardown()
     return report
 
 

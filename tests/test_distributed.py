@@ -159,5 +159,38 @@ def test_pretrain_bert_on_two_processes_matches_one_process(tmp_path):
     assert one["history"]["train_loss"][0] != one["history"]["train_loss"][-1]
 
 
+def test_finetune_bert_on_two_processes_matches_one_process(tmp_path):
+    """finetune_bert.py unchanged under torchrun: every variant's losses and accuracy equal
+    one process's with the same global batch (a base without dropout: its draws differ)."""
+    from test_scripts import BAD, GOOD, load_script, write_nsmc
+
+    from lmlib.bert import BertConfig, BertForPreTraining
+    from lmlib.tokenizer import train_tokenizer
+
+    tok = train_tokenizer([f"영화 {a} {b}" for a in GOOD + BAD for b in GOOD + BAD],
+                          kind="wordpiece", vocab_size=120, min_frequency=1)
+    torch.manual_seed(0)
+    BertForPreTraining(BertConfig(vocab_size=tok.vocab_size, max_len=16, d_model=16, n_heads=2,
+                                  n_layers=1, dropout=0.0, pad_id=tok.pad_id)).save(tmp_path / "bert")
+    tok.save(tmp_path / "bert")
+    write_nsmc(tmp_path / "nsmc", 120, 40)
+    argv = ["--data-dir", str(tmp_path / "nsmc"), "--pretrained", str(tmp_path / "bert"),
+            "--epochs", "1", "--batch-size", "16", "--max-len", "16", "--val-reviews", "20",
+            "--sizes", "--curve-test", "20", "--threads", "1"]
+    one = load_script("finetune_bert").main(argv + ["--out", str(tmp_path / "one"),
+                                                    "--device", "cpu"])
+    torchrun(2, *argv, "--out", str(tmp_path / "two"),
+             script=ROOT / "scripts" / "finetune_bert.py")
+    two = json.loads((tmp_path / "two" / "report.json").read_text())
+    assert two["devices"]["world_size"] == 2 and one["devices"]["world_size"] == 1
+    for variant in ("pretrained", "scratch", "frozen"):
+        a, b = one["results"][variant], two["results"][variant]
+        assert len(a["train_loss"]) == 7 and a["train_loss"][0] != a["train_loss"][-1]
+        torch.testing.assert_close(torch.tensor(b["train_loss"]), torch.tensor(a["train_loss"]),
+                                   atol=1e-5, rtol=0)
+        assert b["test_accuracy"] == a["test_accuracy"]
+    assert (tmp_path / "two" / "model.safetensors").is_file()
+
+
 if __name__ == "__main__":
     worker(Path(sys.argv[1]))
