@@ -130,14 +130,16 @@ def main(argv=None) -> dict:
     # The reviews the model saw (lmlib.data.drop_trained_reviews drops them from the official files).
     if machine.is_main:
         save_trained_ids(out, [r.id for r in train_rows])
-    if args.resume and (out / "tokenizer.json").is_file():
+    resumed_tok = args.resume and (out / "tokenizer.json").is_file()
+    machine.barrier()  # every process has looked for it before rank 0 may write one
+    if resumed_tok:
         tok = Tokenizer.load(out)
     elif machine.is_main:
         tok = train_tokenizer(texts, kind="wordpiece", vocab_size=args.vocab_size)
         if machine.distributed:
             tok.save(out)  # the other processes load this one: every process the same vocabulary
     machine.barrier()
-    if not machine.is_main and not (args.resume and (out / "tokenizer.json").is_file()):
+    if not resumed_tok and not machine.is_main:
         tok = Tokenizer.load(out)
     log = print if machine.is_main else (lambda *a, **k: None)
     docs = [s for s in (segments(t) for t in texts) if s]
