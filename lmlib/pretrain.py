@@ -11,7 +11,8 @@ Checkpoints are folders of safetensors and JSON, never pickle:
     optimizer.safetensors, trainer.json  optimizer moments, step, RNG, losses: for --resume
 A resumed run draws the same batches (each step's batch is seeded by seed and step) and
 restores the optimizer and RNG state, so it ends with the same weights as an
-uninterrupted one.
+uninterrupted one. With machine=lmlib.distributed.setup() the same loop runs on a GPU or on
+several processes under torchrun (DDP), each training on its share of the global batch.
 
 Shapes: B batch, T window (context) length, N stream length.
 """
