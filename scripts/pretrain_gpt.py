@@ -89,6 +89,33 @@ def gpt_review_logprobs(model, tokenizer, texts, batch_size: int = 256) -> list[
     return out
 
 
+def measure_throughput(model, stream, args, steps: int = 10) -> dict:
+    """Training tokens per second of this configuration on this machine, timed over `steps`
+    AdamW steps on a copy of the model (the trained weights are untouched)."""
+    import copy
+
+    from lmlib.pretrain import random_batch
+
+    clone = copy.deepcopy(model).train()
+    opt = torch.optim.AdamW(clone.parameters(), lr=1e-4)
+    g = torch.Generator().manual_seed(0)
+    batches = [random_batch(stream, args.batch_size, args.max_len, generator=g)
+               for _ in range(steps + 1)]
+
+    def step(x, y):
+        opt.zero_grad(set_to_none=True)
+        clone(x, y).loss.backward()
+        opt.step()
+
+    step(*batches[0])  # warm-up, not timed
+    t = time.perf_counter()
+    for x, y in batches[1:]:
+        step(x, y)
+    seconds = time.perf_counter() - t
+    return {"tokens_per_second": round(steps * args.batch_size * args.max_len / seconds, 1),
+            "timed_steps": steps, "torch_threads": torch.get_num_threads()}
+
+
 def main(argv=None) -> dict:
     args = parse_args(argv)
     if args.threads:
@@ -143,6 +170,7 @@ def main(argv=None) -> dict:
     train_seconds = None if prior is None else round(prior + time.perf_counter() - t_train, 1)
     timing.write_text(json.dumps({"seconds": train_seconds}) + "\n")
     model.eval()
+    throughput = measure_throughput(model, train_ids, args)
 
     # Final numbers, on held-out reviews the model never saw.
     val_loss = evaluate(model, val_ids, config.max_len, batch_size=64)
@@ -161,6 +189,7 @@ def main(argv=None) -> dict:
         "tokenizer": {"kind": tok.kind, "vocab_size": tok.vocab_size},
         "parameters": model.num_parameters(),
         "train_seconds": train_seconds,
+        "throughput": throughput,
         "history": history,
         "val_loss_stream": val_loss,
         "test": {"gpt": {"tokens": n, "perplexity": math.exp(-logp / n)}},
@@ -180,6 +209,7 @@ def main(argv=None) -> dict:
     # One Kneser-Ney fit per order; add-k's k and KN's discount are both chosen on the
     # validation reviews (with_smoothing reuses the counts), and the best of all is reported.
     # "params" are NGramLM's keyword arguments for the chosen one: NGramLM(order, **params).
+    chosen = {}
     for order in (2, 3):
         counted = NGramLM(order, "kneser-ney").fit(train_p)
         grid = [{"smoothing": "add-k", "k": k} for k in (1.0, 0.1, 0.01, 0.001)]
@@ -191,9 +221,10 @@ def main(argv=None) -> dict:
 
         val_ppl = {label(p): counted.with_smoothing(**p).perplexity(val_p) for p in grid}
         best = min(grid, key=lambda p: val_ppl[label(p)])
+        chosen[order] = counted.with_smoothing(**best)
         report["test"][f"{order}-gram"] = {
             "smoothing": label(best), "params": best, "val_perplexity": val_ppl,
-            "perplexity": counted.with_smoothing(**best).perplexity(test_p)}
+            "perplexity": chosen[order].perplexity(test_p)}
     best_order = min((2, 3), key=lambda o: report["test"][f"{o}-gram"]["perplexity"])
     best_ngram = report["test"][f"{best_order}-gram"]["perplexity"]
     report["test"]["gpt_over_best_ngram"] = report["test"]["gpt"]["perplexity"] / best_ngram
@@ -202,8 +233,7 @@ def main(argv=None) -> dict:
     # bootstrap interval, and per token for the shorter and the longer half of the reviews.
     from lmlib.stats import paired_bootstrap
 
-    best_lm = NGramLM(best_order, "kneser-ney").fit(train_p).with_smoothing(
-        **report["test"][f"{best_order}-gram"]["params"])
+    best_lm = chosen[best_order]
     ngram_lp = [best_lm.sentence_logprob(s) for s in test_p]
     counts = [c for _, c in per_review]
     uncut = [c == len(s) + 1 for c, s in zip(counts, test_p)]  # the same tokens on both sides
