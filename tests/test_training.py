@@ -160,7 +160,15 @@ print(torch.get_num_threads(), hashlib.sha256((a @ b).numpy().tobytes()).hexdige
 """
 
 
+def _intel() -> bool:
+    from lmlib.training import _cpu_vendor
+
+    return _cpu_vendor() == "GenuineIntel"
+
+
 @pytest.mark.skipif(not torch.backends.mkl.is_available(), reason="torch without MKL")
+@pytest.mark.skipif(not _intel(), reason="MKL chooses code paths by MKL_ENABLE_INSTRUCTIONS on "
+                                         "Intel CPUs only (the non-Intel test is below)")
 def test_reproducible_cpu_gives_the_same_matrix_product_on_every_mkl_code_path():
     """MKL_ENABLE_INSTRUCTIONS=AVX2 makes this CPU's MKL behave as on an AVX2-only one."""
     outs = [subprocess.run([sys.executable, "-c", _CPU], env=dict(os.environ, MKL_ENABLE_INSTRUCTIONS=m),
@@ -170,6 +178,18 @@ def test_reproducible_cpu_gives_the_same_matrix_product_on_every_mkl_code_path()
     raw = {subprocess.run([sys.executable, "-c", unpinned], env=dict(os.environ, MKL_ENABLE_INSTRUCTIONS=m),
                           capture_output=True, text=True, check=True).stdout for m in ("AVX2", "SSE4_2")}
     assert len(raw) == 2  # without the pin, MKL's code paths do give different bits (the test can fail)
+
+
+@pytest.mark.skipif(not torch.backends.mkl.is_available(), reason="torch without MKL")
+@pytest.mark.skipif(_intel(), reason="on Intel CPUs MKL does take the AVX2 pin (test above)")
+def test_reproducible_cpu_on_a_non_intel_cpu_says_mkl_fixed_the_path_and_does_not_warn():
+    # MKL refuses CNR branches on other vendors' CPUs and ignores MKL_ENABLE_INSTRUCTIONS:
+    # its one code path there gives the same bits whatever the variable says.
+    code = ("import warnings; warnings.simplefilter('error')\n" + _CPU)
+    outs = {subprocess.run([sys.executable, "-c", code], env=dict(os.environ, MKL_ENABLE_INSTRUCTIONS=m),
+                           capture_output=True, text=True, check=True).stdout for m in ("", "AVX2", "SSE4_2")}
+    assert len(outs) == 1
+    assert outs.pop().startswith("1 thread(s), MKL's fixed code path for a non-Intel CPU\n1 ")
 
 
 @pytest.mark.skipif(not torch.backends.mkl.is_available(), reason="torch without MKL")
