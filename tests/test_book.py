@@ -39,7 +39,8 @@ CHAPTERS = [p for p in PAGES if p.startswith("notebooks/")]
 VIEWS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 MAX_PAGE_BYTES = 1_500_000
 ENGLISH_UI = ["Search this book", "Skip to main content", "Back to top", "previous page", "next page",
-              "Launch on", "On this page", "Color mode", "System Settings", "Copyright"]
+              "Launch on", "On this page", "Color mode", "System Settings", "Copyright",
+              "Toggle primary sidebar", "Toggle secondary sidebar", "Link to this heading", "Colab logo"]
 # Markdown that did not render: bold marks, a [text](link), a MyST role or fence
 RAW_MARKUP = re.compile(r"\*\*|\]\((?:https?:|\.{0,2}/|#|[\w-]+\.(?:ipynb|md|html))[^)\s]*\)|\{(?:cite|ref|numref|doc|term)[:}]|:::")
 RAW_TEX = ["\\(", "\\)", "\\[", "\\]", "\\begin{", "\\frac", "\\mathrm", "$$"]
@@ -116,7 +117,8 @@ PAGE_CHECKS = r"""() => {
     '.prev-next-area', '.header-article', '#pst-back-to-top', '.skip-link']
     .flatMap(s => Array.from(document.querySelectorAll(s)));
   const chromeText = chrome.map(e => e.innerText || '').join('\n') + '\n' +
-    Array.from(document.querySelectorAll('[placeholder]')).map(e => e.placeholder).join('\n');
+    Array.from(document.querySelectorAll('[placeholder], [title], [aria-label], img[alt]'))
+      .map(e => [e.placeholder, e.title, e.getAttribute('aria-label'), e.alt].filter(Boolean).join('\n')).join('\n');
   const images = Array.from(art.querySelectorAll('.cell_output img')).map(img => ({
     src: img.getAttribute('src').slice(-20), complete: img.complete, natural: img.naturalWidth,
     shown: img.getBoundingClientRect().width, attr: +img.getAttribute('width') || 0}));

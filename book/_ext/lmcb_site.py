@@ -292,6 +292,17 @@ _SEARCH_SCRIPTS = re.compile(
     r'\s*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)"></script>')
 # Font Awesome's 1,900 `.fa-x:before{content:...}` rules in the theme's CSS: the icons are SVG here.
 _ICON_RULES = re.compile(r'(?:\.fa-[a-z0-9-]+:(?:before|after),?)+\{content:"[^"]*"\}')
+# sphinx-design's 62 KB of CSS and JS, on pages that use none of its components
+_DESIGN = re.compile(r'\s*<(?:link[^>]*href="[^"]*_static/sphinx-design\.min\.css[^"]*"[^>]*|'
+                     r'script[^>]*src="[^"]*_static/design-tabs\.js[^"]*"></script)>')
+# Interface strings the themes write in English without a catalog entry
+_UI_KO = {
+    'title="Toggle primary sidebar"': 'title="사이트 탐색 열기·닫기"',
+    'title="Toggle secondary sidebar"': 'title="이 페이지의 내용 열기·닫기"',
+    'aria-label="Main"': 'aria-label="책의 차례"',
+    'aria-label="Page"': 'aria-label="페이지"',
+    'alt="Colab logo"': 'alt="Colab 로고"',
+}
 _FIGURE = re.compile(r'<img ([^>]*?)style="width: (\d+)px; height: (\d+)px;"([^>]*)>')
 
 
@@ -301,6 +312,7 @@ def _figure_size(m: re.Match) -> str:
     before, w, h, after = m.groups()
     if "_images/" not in before + after:
         return m.group(0)
+    before = re.sub(r'alt="[^"]*_images/[^"]*"', 'alt="코드 셀이 그린 그림"', before)
     return (f'<img {before}width="{w}" height="{h}" class="lmcb-figure" '
             f'style="width: {w}px; max-width: max(100%, {round(0.6 * int(w))}px); height: auto;"{after}>')
 
@@ -322,7 +334,11 @@ def finish_pages(app, exception):
         for pat in _DROP:
             text = pat.sub("", text)
         text = _FIGURE.sub(_figure_size, text)
+        for en, ko in _UI_KO.items():
+            text = text.replace(en, ko)
         text = _FONTAWESOME.sub(r'<script defer src="\1_static/lmcb-icons.js"></script>', text)
+        if not re.search(r'class="[^"]*\bsd-', text):
+            text = _DESIGN.sub("", text)
         if page.name != "search.html" or page.parent != out:
             text = _SEARCH_SCRIPTS.sub("", text)
         page.write_text(text, encoding="utf-8")
