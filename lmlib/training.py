@@ -136,10 +136,10 @@ def reproducible_cpu(threads: int = 1) -> str:
     core busy; `python -m bench --only tiny_threads`) and
     pins MKL's matrix products to its AVX2 code path, so an AVX-512 Xeon, an AVX2 EPYC and a
     laptop all compute the same bits. On a non-Intel CPU MKL offers no choice of branch
-    (mkl_cbwr_set answers "unsupported branch") and ignores MKL_ENABLE_INSTRUCTIONS; it runs
-    its own code path there, and the book's stored outputs (made on Intel with the AVX2 pin)
-    are reproduced exactly by it on an AMD EPYC with AVX-512 (make test on that machine), so
-    that case is reported without a warning. Call it before the first matrix product of the process
+    (mkl_cbwr_set answers "unsupported branch") and ignores MKL_ENABLE_INSTRUCTIONS; its own
+    code path there is not Intel's AVX2 one: on an AMD EPYC (AVX-512) chapters 3 and 4
+    reproduced the stored outputs, chapter 5's training did not (0.954 vs 0.958 in one
+    probability), and a warning says so. Call it before the first matrix product of the process
     (first thing in a chapter); later, MKL cannot switch, and a warning says to restart. On a
     CPU without AVX2, or a torch built without MKL (ARM, Apple), results may differ slightly
     from the book's, and a warning says so.
@@ -152,7 +152,7 @@ def reproducible_cpu(threads: int = 1) -> str:
     if status == 0:
         return f"{threads} thread(s), MKL AVX2 code path"
     if status == _MKL_CBWR_UNSUPPORTED_BRANCH and _cpu_vendor() not in ("GenuineIntel", ""):
-        return f"{threads} thread(s), MKL's fixed code path for a non-Intel CPU"
+        status = "MKL fixes no code path on a non-Intel CPU"
     why = _MKL_CBWR_ERRORS.get(status, f"code {status}") if isinstance(status, int) else status
     warnings.warn(f"reproducible_cpu: could not pin MKL's code path ({why}); this CPU's results may "
                   "differ slightly from the book's. In a notebook, restart the kernel and run the "

@@ -182,14 +182,15 @@ def test_reproducible_cpu_gives_the_same_matrix_product_on_every_mkl_code_path()
 
 @pytest.mark.skipif(not torch.backends.mkl.is_available(), reason="torch without MKL")
 @pytest.mark.skipif(_intel(), reason="on Intel CPUs MKL does take the AVX2 pin (test above)")
-def test_reproducible_cpu_on_a_non_intel_cpu_says_mkl_fixed_the_path_and_does_not_warn():
+def test_reproducible_cpu_on_a_non_intel_cpu_says_mkl_cannot_be_pinned():
     # MKL refuses CNR branches on other vendors' CPUs and ignores MKL_ENABLE_INSTRUCTIONS:
-    # its one code path there gives the same bits whatever the variable says.
-    code = ("import warnings; warnings.simplefilter('error')\n" + _CPU)
-    outs = {subprocess.run([sys.executable, "-c", code], env=dict(os.environ, MKL_ENABLE_INSTRUCTIONS=m),
-                           capture_output=True, text=True, check=True).stdout for m in ("", "AVX2", "SSE4_2")}
-    assert len(outs) == 1
-    assert outs.pop().startswith("1 thread(s), MKL's fixed code path for a non-Intel CPU\n1 ")
+    # its one code path there gives the same bits whatever the variable says, but they are
+    # not guaranteed to be Intel's AVX2 bits, so reproducible_cpu warns.
+    runs = [subprocess.run([sys.executable, "-c", _CPU], env=dict(os.environ, MKL_ENABLE_INSTRUCTIONS=m),
+                           capture_output=True, text=True, check=True) for m in ("", "AVX2", "SSE4_2")]
+    assert len({r.stdout for r in runs}) == 1
+    assert runs[0].stdout.startswith("1 thread(s), MKL not pinned (MKL fixes no code path on a non-Intel CPU)\n1 ")
+    assert "may differ slightly from the book's" in runs[0].stderr
 
 
 @pytest.mark.skipif(not torch.backends.mkl.is_available(), reason="torch without MKL")
