@@ -228,6 +228,8 @@ def main(argv=None) -> dict:
     best_order = min((2, 3), key=lambda o: report["test"][f"{o}-gram"]["perplexity"])
     best_ngram = report["test"][f"{best_order}-gram"]["perplexity"]
     report["test"]["gpt_over_best_ngram"] = report["test"]["gpt"]["perplexity"] / best_ngram
+    report["test"]["gpt_over_bigram"] = (report["test"]["gpt"]["perplexity"]
+                                         / report["test"]["2-gram"]["perplexity"])
 
     # Review by review against the better n-gram: the mean difference of log P with its 95%
     # bootstrap interval, and per token for the shorter and the longer half of the reviews.

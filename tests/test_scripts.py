@@ -94,6 +94,7 @@ def test_pretrain_gpt_reports_the_best_smoothed_ngram_and_resumes(tmp_path):
         chosen = test[f"{order}-gram"]["smoothing"]
         assert test[f"{order}-gram"]["val_perplexity"][chosen] == \
             min(test[f"{order}-gram"]["val_perplexity"].values())
+    assert test["gpt_over_bigram"] == pytest.approx(test["gpt"]["perplexity"] / test["2-gram"]["perplexity"])
     assert test["gpt_over_best_ngram"] == pytest.approx(
         test["gpt"]["perplexity"] / min(test["2-gram"]["perplexity"], test["3-gram"]["perplexity"]))
     assert load_trained_ids(out) == {r.id for r in load_nsmc("train", data_dir=tmp_path / "nsmc")}
