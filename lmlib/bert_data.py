@@ -37,7 +37,8 @@ def _check_int(name: str, value: object, low: int) -> None:
 
 def mask_tokens(ids: torch.Tensor, vocab_size: int, mask_id: int = 6,
                 special_ids: Sequence[int] = SPECIAL_IDS, mask_prob: float = 0.15,
-                generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                generator: torch.Generator | None = None,
+                word_starts: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """ids (B, T) -> (masked input (B, T), labels (B, T)) for masked word prediction.
 
     Each row gets max(1, round(mask_prob * n)) predicted positions among its n tokens that
@@ -45,6 +46,12 @@ def mask_tokens(ids: torch.Tensor, vocab_size: int, mask_id: int = 6,
     row with a real token gives the loss something. Those become [MASK] (80%), a random
     non-special id (10%) or stay (10%). labels: the original id there, -100 elsewhere.
     The same `generator` state gives the same masks.
+
+    word_starts (B, T) bool, True where a token begins a word (False on a WordPiece "##"
+    continuation): whole-word masking. Words, not tokens, are drawn in random order until
+    the tokens of the words drawn before reach the row's count, so every piece of a chosen
+    word is predicted (the last word may take the count a little past it), and the 80/10/10
+    choice is made once per word.
     """
     if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.dtype != torch.long:
         got = f"{tuple(ids.shape)} {ids.dtype}" if isinstance(ids, torch.Tensor) \
@@ -64,15 +71,36 @@ def mask_tokens(ids: torch.Tensor, vocab_size: int, mask_id: int = 6,
         raise ValueError(f"ids must be in [0, vocab_size={vocab_size}), got values in "
                          f"[{int(ids.min())}, {int(ids.max())}]")
 
+    if word_starts is not None and (not isinstance(word_starts, torch.Tensor)
+                                    or word_starts.dtype != torch.bool
+                                    or word_starts.shape != ids.shape):
+        got = f"{tuple(word_starts.shape)} {word_starts.dtype}" \
+            if isinstance(word_starts, torch.Tensor) else type(word_starts).__name__
+        raise ValueError(f"word_starts must be a bool tensor shaped like ids {tuple(ids.shape)}, "
+                         f"got {got}")
+
     eligible = ~torch.isin(ids, torch.tensor(special, device=ids.device))  # (B, T)
     n = eligible.sum(1)  # (B,) real tokens per row
     k = torch.where(n > 0, (n * mask_prob).round().clamp(min=1), 0)  # (B,) positions to predict
     # Random scores, ineligible positions last; a position is chosen if its rank is < k.
     scores = torch.rand(ids.shape, generator=generator).to(ids.device).masked_fill(~eligible, 2.0)
-    rank = scores.argsort(1).argsort(1)  # (B, T): 0 = lowest score
-    chosen = rank < k[:, None]  # (B, T)
-
     u = torch.rand(ids.shape, generator=generator).to(ids.device)  # which of 80/10/10
+    if word_starts is None:
+        rank = scores.argsort(1).argsort(1)  # (B, T): 0 = lowest score
+        chosen = rank < k[:, None]  # (B, T)
+    else:
+        # Each token takes the score of its word's first token (the latest start at or before
+        # it); a stable sort then keeps a word's tokens together, and a word is chosen when
+        # fewer than k eligible tokens come before it.
+        starts = word_starts.to(ids.device) | ~eligible
+        positions = torch.arange(ids.size(1), device=ids.device).expand_as(ids)
+        start_of = torch.where(starts, positions, 0).cummax(1).values  # (B, T)
+        word_score = scores.gather(1, start_of).masked_fill(~eligible, 2.0)
+        order = torch.sort(word_score, dim=1, stable=True).indices
+        elig_sorted = eligible.gather(1, order).long()
+        before = torch.empty_like(elig_sorted).scatter_(1, order, elig_sorted.cumsum(1) - elig_sorted)
+        chosen = (before < k[:, None]).gather(1, start_of) & eligible
+        u = u.gather(1, start_of)  # one 80/10/10 draw per word
     ordinary = torch.tensor([i for i in range(vocab_size) if i not in special], device=ids.device)
     draw = torch.randint(len(ordinary), ids.shape, generator=generator).to(ids.device)
     masked = ids.clone()
@@ -144,17 +172,37 @@ def collate_pairs(encoded: Sequence[tuple[Sequence[int], Sequence[int]]],
     return input_ids, token_type_ids, mask.long()
 
 
+def word_start_table(tokenizer) -> torch.Tensor:
+    """(V,) bool: True for ids that begin a word, False for WordPiece "##" continuations."""
+    return torch.tensor([not tokenizer.id_to_token(i).startswith("##")
+                         for i in range(tokenizer.vocab_size)])
+
+
 def pretraining_batch(tokenizer, pairs: Sequence[tuple[str, str, int]], max_len: int = 128,
-                      mask_prob: float = 0.15,
-                      generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+                      mask_prob: float = 0.15, generator: torch.Generator | None = None,
+                      whole_word: bool = False,
+                      starts_table: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """nsp_pairs' (a, b, label) -> keyword arguments for BertForPreTraining: input_ids
-    (masked), token_type_ids, attention_mask, mlm_labels (B, T) and nsp_labels (B,)."""
+    (masked), token_type_ids, attention_mask, mlm_labels (B, T) and nsp_labels (B,).
+
+    whole_word=True masks whole words (mask_tokens' word_starts); a word is what the
+    tokenizer's pre-tokenizer made (an eojeol, or a Kiwi morpheme with pre_tokenize="morph").
+    starts_table: word_start_table(tokenizer), to compute it once rather than per batch."""
     if not pairs:
         raise ValueError("pairs must be a non-empty list of (a, b, label), as nsp_pairs returns")
+    if not isinstance(whole_word, bool):
+        raise TypeError(f"whole_word must be True or False, got {whole_word!r}")
     encoded = [encode_pair(tokenizer, a, b, max_len) for a, b, _ in pairs]
     input_ids, token_type_ids, attention_mask = collate_pairs(encoded, tokenizer.pad_id)
+    starts = None
+    if whole_word:
+        table = word_start_table(tokenizer) if starts_table is None else starts_table
+        if table.shape != (tokenizer.vocab_size,) or table.dtype != torch.bool:
+            raise ValueError(f"starts_table must be word_start_table(tokenizer): a ({tokenizer.vocab_size},) "
+                             f"bool tensor, got {tuple(table.shape)} {table.dtype}")
+        starts = table[input_ids]
     masked, mlm_labels = mask_tokens(input_ids, tokenizer.vocab_size, tokenizer.mask_id,
-                                     mask_prob=mask_prob, generator=generator)
+                                     mask_prob=mask_prob, generator=generator, word_starts=starts)
     return dict(input_ids=masked, token_type_ids=token_type_ids, attention_mask=attention_mask,
                 mlm_labels=mlm_labels,
                 nsp_labels=torch.tensor([label for _, _, label in pairs], dtype=torch.long))

@@ -7,7 +7,11 @@ The checkpoint that chapters 7-8 load (lmlib/checkpoints/bert_nsmc) is made by e
 
     .venv/bin/python scripts/pretrain_bert.py
 
-(`make pretrain-bert` runs the same). Steps: train a WordPiece tokenizer on the text, cut
+(`make pretrain-bert` runs the same). Recipes for a small budget are options, each recorded
+in report.json's "recipe" beside its held-out result: --corpus unlabeled (649k crawled
+reviews, none from the test split), --whole-word (whole-word masking), --pre-tokenize morph
+(WordPiece over Kiwi morphemes, so whole words are morphemes), --dropout 0 (no dropout in
+pretraining, as Cramming recommends). Steps: train a WordPiece tokenizer on the text, cut
 every text into segments (sentences, or two halves of a one-sentence text), and train
 lmlib.bert.BertForPreTraining on masked words (15%, 80/10/10) and next-segment pairs
 (50% IsNext) with lmlib.pretrain.train_steps. Held-out MLM accuracy and NSP accuracy are
@@ -50,6 +54,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", default=None, help="folder with ratings_train.txt, ratings_test.txt")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="checkpoint folder")
+    p.add_argument("--corpus", choices=("nsmc-train", "unlabeled"), default="nsmc-train",
+                   help="review text: the labelled train split, or unlabeled_reviews.txt (649k "
+                        "crawled reviews without any test review; needs --data-dir or "
+                        "$LMLIB_NSMC_DIR); the course corpus's train split is added to either")
+    p.add_argument("--whole-word", action="store_true",
+                   help="whole-word masking: every piece of a chosen word is predicted")
+    p.add_argument("--pre-tokenize", choices=("none", "morph"), default="none",
+                   help="morph: WordPiece over Kiwi morphemes, so --whole-word masks morphemes")
     p.add_argument("--vocab-size", type=int, default=6000)
     p.add_argument("--d-model", type=int, default=128)
     p.add_argument("--n-layers", type=int, default=4)
@@ -115,13 +127,14 @@ def main(argv=None) -> dict:
 
     machine = setup(args.device)
     from lmlib.bert import BertConfig, BertForPreTraining
-    from lmlib.bert_data import nsp_pairs, pretraining_batch
-    from lmlib.data import course_split, load_nsmc, save_trained_ids
+    from lmlib.bert_data import nsp_pairs, pretraining_batch, word_start_table
+    from lmlib.data import course_split, load_nsmc, load_unlabeled_reviews, save_trained_ids
     from lmlib.pretrain import step_generator, train_steps
     from lmlib.tokenizer import Tokenizer, train_tokenizer
 
     t0 = time.perf_counter()
-    train_rows = load_nsmc("train", data_dir=args.data_dir)
+    train_rows = (load_unlabeled_reviews(args.data_dir) if args.corpus == "unlabeled"
+                  else load_nsmc("train", data_dir=args.data_dir))
     train = [r.document for r in train_rows if r.document.strip()]
     test = [r.document for r in load_nsmc("test", data_dir=args.data_dir) if r.document.strip()]
     daily = [" ".join(words) for words in course_split()[0]]  # train split only
@@ -135,7 +148,8 @@ def main(argv=None) -> dict:
     if resumed_tok:
         tok = Tokenizer.load(out)
     elif machine.is_main:
-        tok = train_tokenizer(texts, kind="wordpiece", vocab_size=args.vocab_size)
+        tok = train_tokenizer(texts, kind="wordpiece", vocab_size=args.vocab_size,
+                              pre_tokenize=args.pre_tokenize, progress=True)
         if machine.distributed:
             tok.save(out)  # the other processes load this one: every process the same vocabulary
     machine.barrier()
@@ -144,7 +158,8 @@ def main(argv=None) -> dict:
     log = print if machine.is_main else (lambda *a, **k: None)
     docs = [s for s in (segments(t) for t in texts) if s]
     val_docs = [s for s in (segments(t) for t in test[:20000]) if s]
-    log(f"{len(train):,} NSMC train reviews + {len(daily):,} course sentences -> {len(docs):,} "
+    starts_table = word_start_table(tok) if args.whole_word else None
+    log(f"{len(train):,} reviews ({args.corpus}) + {len(daily):,} course sentences -> {len(docs):,} "
           f"documents ({sum(len(d) >= 2 for d in docs):,} with 2+ segments); {tok!r}")
 
     # Fixed held-out batches (NSMC test split), the same at every evaluation.
@@ -167,7 +182,8 @@ def main(argv=None) -> dict:
     def batch_loss(step: int) -> torch.Tensor:
         pairs = all_pairs[step * args.batch_size:(step + 1) * args.batch_size]
         batch = pretraining_batch(tok, pairs, args.max_len,
-                                  generator=step_generator(args.seed, step))
+                                  generator=step_generator(args.seed, step),
+                                  whole_word=args.whole_word, starts_table=starts_table)
         if not machine.distributed:
             batch = {k: v.to(machine.device) for k, v in batch.items()}
             return model.pretraining_loss(**batch)  # = model(**batch).loss, MLM head only where masked
@@ -192,6 +208,10 @@ def main(argv=None) -> dict:
         "machine": machine.summary(),
         "devices": machine.describe(),
         "date": time.strftime("%Y-%m-%d"),
+        # What was tried, beside its held-out result (held_out: token-level masks on the same
+        # NSMC test pairs for every recipe, so recipes compare on one measure).
+        "recipe": {"corpus": args.corpus, "whole_word": args.whole_word,
+                   "pre_tokenize": args.pre_tokenize, "dropout": args.dropout},
         "data": {"nsmc_train_reviews": len(train), "course_sentences": len(daily),
                  "documents": len(docs), "held_out_pairs": len(val_pairs)},
         "tokenizer": {"kind": tok.kind, "vocab_size": tok.vocab_size},

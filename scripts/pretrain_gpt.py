@@ -1,14 +1,18 @@
 """Pretrain the chapter-6 GPT on NSMC review text and compare it with an n-gram model.
 
-The checkpoint that chapter 6 loads (lmlib/checkpoints/gpt_nsmc) is made by exactly:
+The checkpoint that chapter 6 loads (lmlib/checkpoints/gpt_nsmc) is made by the defaults:
 
-    .venv/bin/python scripts/pretrain_gpt.py
+    .venv/bin/python scripts/pretrain_gpt.py --data-dir ../shared/data/nsmc --threads 1
 
-(`make pretrain-gpt` runs the same). Steps: train a BPE tokenizer on the NSMC train split,
+(`make pretrain-gpt` runs the same; about 1.5-2 hours on one CPU core; resumable with
+--resume, which, once training is complete, only recomputes the report). Steps: train a
+BPE tokenizer on the pretraining text (--corpus unlabeled: unlabeled_reviews.txt, 649,042
+crawled reviews without any test review; nsmc-train: the 150,000 labelled train reviews),
 encode it into one token stream, train lmlib.gpt.GPT with lmlib.pretrain.train_lm, then
-score the held-out reviews (the NSMC test split, minus the first --val-reviews used for
-validation during training) with the GPT and with lmlib.ngram.NGramLM models fitted on
-the same training tokens, and write everything to report.json next to the weights.
+score --test-reviews held-out reviews (the NSMC test split after the first --val-reviews,
+which are the validation set) with the GPT and with lmlib.ngram.NGramLM 2- and 3-grams
+fitted on the same training tokens (smoothing chosen on validation), and write everything
+to report.json next to the weights, with trained_ids.npz (the review ids it saw).
 
 NSMC comes from lmlib.data.load_nsmc: --data-dir, else $LMLIB_NSMC_DIR, else the cache or
 (in Colab) a download. --resume continues an interrupted run from --out.
@@ -34,22 +38,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", default=None, help="folder with ratings_train.txt, ratings_test.txt")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="checkpoint folder")
-    p.add_argument("--corpus", choices=("nsmc-train", "unlabeled"), default="nsmc-train",
+    p.add_argument("--corpus", choices=("nsmc-train", "unlabeled"), default="unlabeled",
                    help="training text: the labelled train split, or unlabeled_reviews.txt "
                         "(649k crawled reviews without any test review; needs --data-dir or "
                         "$LMLIB_NSMC_DIR)")
     p.add_argument("--tokenizer", choices=("bpe", "char"), default="bpe")
     p.add_argument("--vocab-size", type=int, default=4000)
-    p.add_argument("--d-model", type=int, default=128)
-    p.add_argument("--n-layers", type=int, default=4)
-    p.add_argument("--n-heads", type=int, default=4)
-    p.add_argument("--max-len", type=int, default=256, help="context length (tokens)")
+    p.add_argument("--d-model", type=int, default=192)
+    p.add_argument("--n-layers", type=int, default=6)
+    p.add_argument("--n-heads", type=int, default=6)
+    p.add_argument("--max-len", type=int, default=128, help="context length (tokens)")
     p.add_argument("--dropout", type=float, default=0.0)
-    p.add_argument("--steps", type=int, default=3000)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--warmup", type=int, default=100)
-    p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--steps", type=int, default=6000)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--warmup", type=int, default=300)
+    p.add_argument("--eval-every", type=int, default=500)
     p.add_argument("--val-reviews", type=int, default=5000,
                    help="test-split reviews used for validation during training and for "
                         "choosing the n-gram's k; the rest of the test split is the final test")

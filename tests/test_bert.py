@@ -422,3 +422,51 @@ def test_blank_scorer_keeps_the_blank_in_a_long_sentence():
     words = ["오늘"] * 30
     scores = MLMBlankScorer(model, tok, ["오늘"]).scores(Blank(tuple(words), "오늘", tuple(words)))
     assert list(scores) == ["오늘"]
+
+
+def test_whole_word_masking_predicts_every_piece_of_a_chosen_word():
+    from lmlib.bert_data import mask_tokens
+
+    g = torch.Generator().manual_seed(0)
+    # Rows: [CLS] then words of 1-3 pieces, [SEP], padding (ids 0-6 are special).
+    ids = torch.randint(7, 50, (64, 40), generator=g)
+    ids[:, 0], ids[:, -3], ids[:, -2:] = 2, 3, 0
+    starts = torch.rand(64, 40, generator=g) < 0.5
+    starts[:, 1] = True  # a row's first real token begins a word
+    masked, labels = mask_tokens(ids, 50, word_starts=starts, generator=torch.Generator().manual_seed(1))
+    chosen = labels != -100
+    word = (starts | (ids < 7)).long().cumsum(1)  # word number of each position
+    for b in range(64):
+        real = (ids[b] >= 7)
+        for w in word[b][real].unique():
+            pieces = real & (word[b] == w)
+            assert chosen[b][pieces].all() or not chosen[b][pieces].any()  # all or none
+            if chosen[b][pieces].any():  # one 80/10/10 choice per word: [MASK] on all or none
+                is_mask = masked[b][pieces] == 6
+                assert is_mask.all() or not is_mask.any()
+        n, k = int(real.sum()), round(0.15 * int(real.sum()))
+        longest = max(int((real & (word[b] == w)).sum()) for w in word[b][real].unique())
+        assert k <= int(chosen[b].sum()) <= k + longest - 1  # the last word may run past k
+    assert not chosen[ids < 7].any()
+    again = mask_tokens(ids, 50, word_starts=starts, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(again[0], masked) and torch.equal(again[1], labels)
+
+
+def test_whole_word_masking_on_single_piece_words_is_token_masking():
+    from lmlib.bert_data import mask_tokens
+
+    ids = torch.randint(7, 50, (8, 30), generator=torch.Generator().manual_seed(0))
+    every = torch.ones(8, 30, dtype=torch.bool)
+    a = mask_tokens(ids, 50, word_starts=every, generator=torch.Generator().manual_seed(3))
+    b = mask_tokens(ids, 50, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])  # every token its own word
+
+
+def test_whole_word_masking_checks_word_starts():
+    from lmlib.bert_data import mask_tokens
+
+    ids = torch.randint(7, 50, (2, 5))
+    with pytest.raises(ValueError, match="word_starts must be a bool tensor"):
+        mask_tokens(ids, 50, word_starts=torch.ones(2, 4, dtype=torch.bool))
+    with pytest.raises(ValueError, match="word_starts must be a bool tensor"):
+        mask_tokens(ids, 50, word_starts=torch.ones(2, 5))

@@ -102,3 +102,26 @@ def test_pretrain_gpt_reports_the_best_smoothed_ngram_and_resumes(tmp_path):
     again = script.main(argv + ["--resume"])  # finished: nothing to train, the same report
     assert again["train_seconds"] >= report["train_seconds"]
     assert again["test"]["gpt"] == report["test"]["gpt"]
+
+
+def test_pretrain_bert_on_unlabeled_reviews_with_whole_word_masking(tmp_path):
+    from lmlib.data import load_trained_ids
+
+    write_nsmc(tmp_path / "nsmc", 60, 60)
+    rng = random.Random(1)
+    lines = ["id\tmovie_id\trating\tdocument"]
+    for i in range(200):
+        words = rng.choices(GOOD + BAD, k=6)
+        lines.append(f"{5000 + i}\t{i % 7}\t{rng.randint(1, 10)}\t영화 {' '.join(words[:3])}. "
+                     f"배우 {' '.join(words[3:])}")
+    (tmp_path / "nsmc" / "unlabeled_reviews.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "bert"
+    report = load_script("pretrain_bert").main([
+        "--data-dir", str(tmp_path / "nsmc"), "--out", str(out), "--corpus", "unlabeled",
+        "--whole-word", "--vocab-size", "150", "--d-model", "16", "--n-layers", "1",
+        "--n-heads", "2", "--max-len", "24", "--steps", "3", "--batch-size", "8",
+        "--warmup", "1", "--eval-every", "3", "--eval-pairs", "20", "--dropout", "0"])
+    assert report["recipe"] == {"corpus": "unlabeled", "whole_word": True, "pre_tokenize": "none",
+                                "dropout": 0.0}
+    assert load_trained_ids(out) == {str(5000 + i) for i in range(200)}
+    assert 0 <= report["held_out"]["mlm_accuracy"] <= 1
