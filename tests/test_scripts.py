@@ -81,7 +81,8 @@ def test_pretrain_gpt_reports_the_best_smoothed_ngram_and_resumes(tmp_path):
 
     write_nsmc(tmp_path / "nsmc", 300, 120)
     out = tmp_path / "gpt"
-    argv = ["--data-dir", str(tmp_path / "nsmc"), "--out", str(out), "--vocab-size", "300",
+    argv = ["--data-dir", str(tmp_path / "nsmc"), "--corpus", "nsmc-train", "--out", str(out),
+            "--vocab-size", "300",
             "--d-model", "16", "--n-layers", "1", "--n-heads", "2", "--max-len", "32",
             "--steps", "6", "--batch-size", "4", "--warmup", "2", "--eval-every", "3",
             "--val-reviews", "40"]
