@@ -207,6 +207,13 @@ def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,
                    total=steps)
         for step in bar:
             loss = loss_fn(step)
+            value = loss.item()
+            if not math.isfinite(value):  # one NaN update would make every weight NaN
+                model.train(was_training)
+                raise FloatingPointError(
+                    f"loss_fn({step}) returned {value} at step {step}; stopped before that "
+                    f"update, so the weights are still those after step {step - 1} (a batch "
+                    f"with nothing to predict, or a learning rate that is too high?)")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             # Clipping keeps one exploding gradient (RNNs especially) from undoing the training so far.
@@ -214,7 +221,7 @@ def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            history.append(loss.item())
+            history.append(value)
             if step % 10 == 0 or step == steps - 1:
                 bar.set_postfix(loss=f"{sum(history[-10:]) / len(history[-10:]):.3f}")
             if callback is not None:

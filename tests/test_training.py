@@ -209,3 +209,19 @@ def test_reproducible_cpu_checks_threads(threads):
 
     with pytest.raises(ValueError, match="threads"):
         reproducible_cpu(threads)
+
+
+def test_fit_stops_on_a_nan_loss_before_the_update():
+    from lmlib.training import fit
+
+    model = torch.nn.Linear(3, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x = torch.randn(4, 3)
+
+    def loss_fn(step):
+        out = model(x).mean()
+        return out * float("nan") if step == 2 else out ** 2
+
+    with pytest.raises(FloatingPointError, match="step 2"):
+        fit(model, loss_fn, 5, opt, progress=False)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
