@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import torch
 
 from .attention import padding_mask
+from .base import as_str_list, check_int
 from .seq2seq import pad_batch
 
 SPECIAL_IDS = (0, 1, 2, 3, 4, 5, 6)  # lmlib.text.SPECIAL_TOKENS: never masked nor drawn
@@ -215,7 +216,11 @@ def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[tuple[st
     """For each [MASK] in text, the top_k tokens and probabilities of a BertForPreTraining."""
     if not isinstance(text, str) or "[MASK]" not in text:
         raise ValueError(f"text must be a str with at least one [MASK], got {text!r}")
+    check_int(top_k, "top_k", low=1)
     ids, seg = encode_pair(tokenizer, text, None, model.config.max_len)
+    if tokenizer.mask_id not in ids:
+        raise ValueError(f"text's [MASK] lies past the model's max_len={model.config.max_len} "
+                         f"tokens and was cut off; shorten the text before the [MASK]")
     was = model.training
     model.eval()
     try:
@@ -237,7 +242,7 @@ class MLMBlankScorer:
 
     def __init__(self, model, tokenizer, candidates) -> None:
         self.model, self.tokenizer = model, tokenizer
-        self.candidates = sorted(set(candidates))
+        self.candidates = sorted(set(as_str_list(candidates, "candidates")))
         ids = []
         for w in self.candidates:
             enc = tokenizer.encode(w)
@@ -272,11 +277,12 @@ class MLMBlankScorer:
 
     def rank_blank(self, blank, top_k: int | None = None) -> list[tuple[str, float]]:
         """Candidates sorted by score, best first (ties broken by the word)."""
+        check_int(top_k, "top_k", low=1, allow_none=True)
         ranked = sorted(self.scores(blank).items(), key=lambda ws: (-ws[1], ws[0]))
         return ranked[:top_k]
 
 
 def single_token_words(tokenizer, words) -> list[str]:
     """The words that the tokenizer keeps whole (one token, not <unk>)."""
-    return sorted(w for w in set(words)
+    return sorted(w for w in set(as_str_list(words, "words", allow_empty=True))
                   if len(enc := tokenizer.encode(w)) == 1 and enc[0] != tokenizer.unk_id)

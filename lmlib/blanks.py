@@ -21,6 +21,7 @@ import random
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+from .base import as_str_list, check_int
 from .text import BOS, EOS, UNK
 
 _NOT_ANSWERS = (BOS, EOS, UNK)
@@ -47,7 +48,7 @@ def make_blanks(sentences: Iterable[Sequence[str]], vocab: Iterable[str] | None 
     """
     if isinstance(min_len, bool) or not isinstance(min_len, int) or min_len < 3:
         raise ValueError(f"min_len: expected an int >= 3 (a blank needs a word on each side), got {min_len!r}")
-    known = None if vocab is None else set(vocab)
+    known = None if vocab is None else set(as_str_list(vocab, "vocab"))
     rng = random.Random(seed)
     blanks = []
     for i, s in enumerate(sentences):
@@ -114,6 +115,7 @@ class NGramBlankScorer:
 
     def rank_blank(self, blank: Blank, top_k: int | None = None) -> list[tuple[str, float]]:
         """Candidates sorted by score, best first (ties broken by the word, for reproducibility)."""
+        check_int(top_k, "top_k", low=1, allow_none=True)
         ranked = sorted(self.scores(blank).items(), key=lambda ws: (-ws[1], ws[0]))
         return ranked[:top_k]
 

@@ -22,6 +22,8 @@ import matplotlib
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
+from .base import as_str_list
+
 _SYSTEM_FONT_DIRS = (
     "/usr/share/fonts/truetype/nanum",
     "/usr/share/fonts/nanum",
@@ -175,6 +177,7 @@ def bar_ranking(
 
 def chain_rule_plot(words: Sequence[str], contexts: Sequence[str], probs: Sequence[float], title: str = "", ax=None):
     """Draw each chain-rule factor P(w_i | context) as a bar, in the order it is computed; returns the Axes."""
+    words, contexts = as_str_list(words, "words"), as_str_list(contexts, "contexts", allow_empty=True)
     if not (len(words) == len(contexts) == len(probs)):
         raise ValueError(
             f"words, contexts, probs: expected equal lengths, got {len(words)}, {len(contexts)}, {len(probs)}"
@@ -220,7 +223,7 @@ def heatmap(matrix, row_labels: Sequence[str], col_labels: Sequence[str], title:
 
 def direction_diagram(tokens: Sequence[str], ax=None):
     """Draw the order in which a forward and a backward LM read a sentence (L8); returns the Axes."""
-    tokens = list(tokens)
+    tokens = as_str_list(tokens, "tokens", allow_empty=True)
     if len(tokens) < 2:
         raise ValueError(f"tokens: expected at least two tokens to show a reading order, got {len(tokens)}")
     n = len(tokens)

@@ -470,3 +470,27 @@ def test_whole_word_masking_checks_word_starts():
         mask_tokens(ids, 50, word_starts=torch.ones(2, 4, dtype=torch.bool))
     with pytest.raises(ValueError, match="word_starts must be a bool tensor"):
         mask_tokens(ids, 50, word_starts=torch.ones(2, 5))
+
+
+def test_fill_mask_and_blank_scorer_refuse_bad_top_k_str_lists_and_a_cut_off_mask():
+    from lmlib.bert import BertConfig, BertForPreTraining
+    from lmlib.bert_data import MLMBlankScorer, fill_mask, single_token_words
+    from lmlib.blanks import Blank
+    from lmlib.data import load_corpus
+    from lmlib.tokenizer import train_tokenizer
+
+    tok = train_tokenizer(load_corpus("ko_daily")[:300], kind="wordpiece", vocab_size=300)
+    model = BertForPreTraining(BertConfig(vocab_size=tok.vocab_size, max_len=8, d_model=16,
+                                          n_heads=2, n_layers=1, dropout=0.0))
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="top_k must be an int >= 1"):
+            fill_mask(model, tok, "오늘 [MASK] 좋다", top_k=bad)
+    with pytest.raises(ValueError, match="cut off"):
+        fill_mask(model, tok, "오늘 날씨 정말 좋다 오늘 날씨 정말 좋다 [MASK]")
+    with pytest.raises(TypeError, match="words must be a list of strings"):
+        single_token_words(tok, "오늘")
+    with pytest.raises(TypeError, match="candidates must be a list of strings"):
+        MLMBlankScorer(model, tok, "오늘")
+    scorer = MLMBlankScorer(model, tok, single_token_words(tok, ["오늘", "날씨"]))
+    with pytest.raises(ValueError, match="top_k must be an int >= 1 or None"):
+        scorer.rank_blank(Blank(("오늘",), "날씨", ()), top_k=0)
