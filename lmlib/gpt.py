@@ -279,6 +279,10 @@ class GPT(Saveable):
         """
         c = self.config
         if isinstance(idx, list):
+            bad = [x for x in idx if isinstance(x, bool) or not isinstance(x, int)]
+            if bad:
+                raise TypeError(f"idx must be a list of int token ids, got {type(bad[0]).__name__} "
+                                f"{bad[0]!r} (a float id would be truncated silently)")
             idx = torch.tensor([idx], dtype=torch.long, device=self.transformer.wte.weight.device)
         elif isinstance(idx, torch.Tensor) and idx.dim() == 1:
             idx = idx[None, :]

@@ -70,6 +70,11 @@ def evaluate(model: nn.Module, stream: torch.Tensor, block_size: int, batch_size
     windows.
     """
     _check_stream(stream, "stream", block_size)
+    for name, value in (("batch_size", batch_size), ("max_batches", max_batches)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise ValueError(f"{name} must be an int >= 1{' or None' if name == 'max_batches' else ''}, "
+                             f"got {value!r}")
     n = (stream.numel() - 1) // block_size  # whole windows only
     if max_batches is not None:
         n = min(n, max_batches * batch_size)

@@ -24,6 +24,7 @@ batch_first and right-padded with pad_id; `lengths` give the real lengths.
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -293,6 +294,12 @@ def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int = 0
     if isinstance(seqs, torch.Tensor) or not isinstance(seqs, Sequence) or not seqs:
         raise ValueError("seqs must be a non-empty list of id lists, e.g. [[5, 6], [7]]")
     seqs = [list(s) for s in seqs]
+    for i, s in enumerate(seqs):
+        if any(type(x) is not int for x in s):  # the fast check; the loop names the culprit
+            for x in s:
+                if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+                    raise TypeError(f"seqs[{i}] must hold int token ids, got {type(x).__name__} "
+                                    f"{x!r} (a float id would be truncated silently)")
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)  # (B,)
     ids = torch.full((len(seqs), int(lengths.max())), pad_id, dtype=torch.long)  # (B, L)
     for i, s in enumerate(seqs):

@@ -240,3 +240,11 @@ def test_bad_inputs_name_the_argument():
         gpt.generate([1], 0)
     with pytest.raises(ValueError, match="config must be a GPTConfig"):
         GPT({"vocab_size": 10})
+
+
+def test_generate_refuses_float_prompt_ids():
+    from lmlib.gpt import GPT, GPTConfig
+
+    model = GPT(GPTConfig(vocab_size=20, max_len=8, d_model=8, n_heads=2, n_layers=1))
+    with pytest.raises(TypeError, match="idx must be a list of int token ids, got float"):
+        model.generate([1, 2.5], 2, greedy=True)

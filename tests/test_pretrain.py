@@ -116,3 +116,14 @@ def test_resume_needs_a_folder(tok, streams, tmp_path):
         train_lm(model(tok), *streams, steps=2, resume=True, progress=False)
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         train_lm(model(tok), *streams, steps=2, out_dir=tmp_path, resume=True, progress=False)
+
+
+@pytest.mark.parametrize("kwargs", [dict(batch_size=0), dict(batch_size=2.0), dict(max_batches=0)])
+def test_evaluate_checks_batch_size_and_max_batches(kwargs):
+    from lmlib.gpt import GPT, GPTConfig
+    from lmlib.pretrain import evaluate
+
+    model = GPT(GPTConfig(vocab_size=20, max_len=8, d_model=8, n_heads=2, n_layers=1))
+    stream = torch.randint(0, 20, (100,))
+    with pytest.raises(ValueError, match="batch_size|max_batches"):
+        evaluate(model, stream, 8, **kwargs)

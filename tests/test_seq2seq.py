@@ -300,3 +300,16 @@ def test_bad_inputs_name_the_argument_and_shape():
         model.loss(src, lengths, tgt_in, tgt_in[:, :2])
     with pytest.raises(ValueError, match="max_len"):
         model.greedy_decode(src, lengths, max_len=0)
+
+
+def test_pad_batch_refuses_float_ids():
+    import numpy as np
+
+    from lmlib.seq2seq import pad_batch
+
+    with pytest.raises(TypeError, match=r"seqs\[1\] must hold int token ids, got float"):
+        pad_batch([[1, 2], [3.7]])
+    with pytest.raises(TypeError, match="got bool"):
+        pad_batch([[True]])
+    ids, lengths = pad_batch([[np.int64(4), 5], [6]])
+    assert ids.tolist() == [[4, 5], [6, 0]] and lengths.tolist() == [2, 1]
