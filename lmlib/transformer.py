@@ -295,6 +295,10 @@ class Transformer(nn.Module):
         """
         if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
             raise ValueError(f"beam_size must be an int >= 1, got {beam_size!r}")
+        if isinstance(length_penalty, bool) or not isinstance(length_penalty, (int, float)) \
+                or not math.isfinite(length_penalty):
+            raise ValueError(f"length_penalty must be a finite number (0 = raw sum, 1 = mean per "
+                             f"token), got {length_penalty!r}")
         c, steps, k = self.config, self._max_steps(max_len), beam_size
         results = []
         with _eval_mode(self):
@@ -355,6 +359,9 @@ def teacher_forcing_steps(model: Transformer, src_ids: list[int], tgt_ids: list[
     is already there. All steps come from ONE forward pass (eval mode), as in training.
     Keys: step, encoder_input, decoder_input, gold, pred, topk [(id, prob)], gold_prob, loss.
     """
+    V = model.config.tgt_vocab_size
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= V:
+        raise ValueError(f"top_k must be an int in [1, tgt_vocab_size={V}], got {top_k!r}")
     gold = _gold(model, tgt_ids)
     dec_in = [model.config.bos_id] + gold[:-1]
     with _eval_mode(model):

@@ -15,6 +15,7 @@ output's metadata (`figure_report`), which tests/test_figures.py checks in every
 from __future__ import annotations
 
 import importlib.util
+import math
 from pathlib import Path
 from typing import Sequence
 
@@ -161,6 +162,8 @@ def bar_ranking(
         raise ValueError("items: expected at least one (label, value) pair, got none")
     labels = [str(lab) for lab, _ in items]
     values = [float(v) for _, v in items]
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"items: every value must be finite, got {values}")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 0.45 * len(items) + 1.0))
     colors = ["#d95f02" if lab == highlight else "#4c72b0" for lab in labels]
@@ -169,7 +172,9 @@ def bar_ranking(
     for y, v in zip(range(len(items))[::-1], values):
         ax.text(v, y, f" {v:.3g}", va="center", fontsize=9)
     ax.set_xlabel(xlabel)
-    ax.set_xlim(0, max(values) * 1.25 if max(values) > 0 else 1)
+    # Probabilities (>= 0) grow to the right from 0; log-scores (<= 0) to the left of 0.
+    lo, hi = min(0.0, min(values)), max(0.0, max(values))
+    ax.set_xlim(lo * 1.25, hi * 1.25 if hi > 0 else (0 if lo < 0 else 1))
     if title:
         ax.set_title(title)
     return ax

@@ -258,3 +258,16 @@ def test_config_validation(kw, message):
         TransformerConfig(12, 12, **kw)
     with pytest.raises(TypeError):
         Transformer({"src_vocab_size": 12})
+
+
+def test_beam_decode_and_teacher_forcing_check_their_numbers():
+    from lmlib.transformer import Transformer, TransformerConfig, teacher_forcing_steps
+
+    model = Transformer(TransformerConfig(src_vocab_size=12, tgt_vocab_size=12, d_model=8,
+                                          n_heads=2, n_layers=1, d_ff=16, max_len=10))
+    src = torch.tensor([[5, 6, 7]])
+    with pytest.raises(ValueError, match="length_penalty must be a finite number"):
+        model.beam_decode(src, length_penalty=float("nan"))
+    for bad in (0, -1, 13):
+        with pytest.raises(ValueError, match="top_k must be an int in"):
+            teacher_forcing_steps(model, [5, 6], [7, 8], top_k=bad)

@@ -174,3 +174,16 @@ def test_set_log_scale_checks_axis():
     _, ax = plt.subplots()
     with pytest.raises(ValueError, match="axis"):
         viz.set_log_scale(ax, "z")
+
+
+def test_bar_ranking_draws_log_scores_left_of_zero():
+    import matplotlib.pyplot as plt
+
+    from lmlib import viz
+
+    ax = viz.bar_ranking([("카페", -1.2), ("학교", -3.5)], xlabel="log P")
+    lo, hi = ax.get_xlim()
+    assert lo < -3.5 and hi == 0  # both bars inside the axes, not an empty figure
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="finite"):
+        viz.bar_ranking([("카페", float("-inf"))])
