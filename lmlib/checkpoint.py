@@ -8,6 +8,7 @@ use it; lmlib.pretrain adds the optimizer state for resuming.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -55,13 +56,15 @@ class Saveable(nn.Module):
         return {"model": type(self).__name__, "config": asdict(self.config)}
 
     def save(self, path: str | Path) -> None:
-        """Write config.json and model.safetensors (no pickle) into the folder `path`."""
+        """Write model.safetensors (no pickle) and config.json, which records the weights'
+        SHA-256, into the folder `path`."""
         from safetensors.torch import save_model
 
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        (path / "config.json").write_text(json.dumps(self._meta(), indent=2) + "\n")
         save_model(self, str(path / "model.safetensors"))  # a tied matrix is stored once
+        meta = self._meta() | {"weights_sha256": weights_sha256(path)}
+        (path / "config.json").write_text(json.dumps(meta, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | Path, map_location: str = "cpu"):
@@ -73,13 +76,42 @@ class Saveable(nn.Module):
             if not (path / name).is_file():
                 raise FileNotFoundError(f"{path / name} not found: `path` must be a folder "
                                         f"written by {cls.__name__}.save")
-        meta = json.loads((path / "config.json").read_text())
+        try:
+            meta = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"{path / 'config.json'} is not valid JSON ({err}); the file is "
+                             f"damaged: copy the checkpoint folder again") from None
+        if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
+            raise ValueError(f"{path / 'config.json'} must hold {{\"model\": ..., \"config\": "
+                             f"{{...}}}} as {cls.__name__}.save writes it")
         if meta.get("model") != cls.__name__:
             raise ValueError(f"{path / 'config.json'} describes a {meta.get('model')!r}, "
                              f"not a {cls.__name__}")
         known = {f.name for f in fields(cls.config_class)}
-        config = cls.config_class(**{k: v for k, v in meta["config"].items() if k in known})
-        extra = {k: v for k, v in meta.items() if k not in ("model", "config")}
+        unknown = sorted(set(meta["config"]) - known)
+        if unknown:
+            raise ValueError(f"{path / 'config.json'} has config keys {cls.config_class.__name__} "
+                             f"does not know: {unknown} (known: {sorted(known)})")
+        recorded = meta.get("weights_sha256")
+        if recorded is not None and recorded != weights_sha256(path):
+            raise ValueError(f"{path / 'model.safetensors'} does not match the SHA-256 recorded "
+                             f"in config.json: the weights were damaged or edited; copy the "
+                             f"checkpoint folder again")
+        config = cls.config_class(**meta["config"])
+        extra = {k: v for k, v in meta.items() if k not in ("model", "config", "weights_sha256")}
         model = cls(config, **extra)
-        load_model(model, str(path / "model.safetensors"), device=map_location)
+        try:
+            load_model(model, str(path / "model.safetensors"), device=map_location)
+        except Exception as err:  # safetensors' own errors name no file
+            raise ValueError(f"{path / 'model.safetensors'} could not be loaded into a "
+                             f"{cls.__name__} of this config.json: {err}") from None
         return model
+
+
+def weights_sha256(path: str | Path) -> str:
+    """SHA-256 (hex) of the folder's model.safetensors, as recorded in its config.json."""
+    digest = hashlib.sha256()
+    with open(Path(path) / "model.safetensors", "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
