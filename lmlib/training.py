@@ -5,9 +5,10 @@ and seeded randomness that leaves the caller's global RNG untouched.
 Also what makes the chapters' tiny trainings give the same numbers on every CPU: training
 is chaotic, so a last-bit difference anywhere (initial weights, a matrix product) grows over a
 few hundred steps into a different table. Three things remove every such difference on x86
-CPUs with AVX2: float64 (``check_float_dtype``), initial weights drawn bit-identically
+CPUs, Intel or AMD: float64 (``check_float_dtype``), initial weights drawn bit-identically
 (``init_reproducibly``: torch's own init kernels round differently per SIMD kernel), and one
-thread with MKL's matrix products pinned to its AVX2 code path (``reproducible_cpu``).
+thread with MKL's matrix products pinned to its vendor-neutral COMPATIBLE code path
+(``reproducible_cpu``).
 """
 
 from __future__ import annotations
@@ -107,13 +108,14 @@ def init_reproducibly(module: nn.Module, generator: torch.Generator | None = Non
     return module
 
 
-# MKL's "conditional numerical reproducibility": the same code path, hence the same bits,
-# on every CPU that has it. Constants from mkl_cbwr.h.
-_MKL_CBWR_AVX2 = 10
+# MKL's "conditional numerical reproducibility" (CNR): the same code path, hence the same bits,
+# on every CPU that runs it. Constants from mkl_cbwr.h. COMPATIBLE is the one branch MKL runs on
+# every x86 CPU, Intel's and AMD's alike; the ISA branches (AVX2 = 10, ...) are refused on
+# non-Intel CPUs with -3, and there MKL's own choice of kernel differs from Intel's.
+_MKL_CBWR_COMPATIBLE = 3
 _MKL_CBWR_ERRORS = {-1: "invalid settings", -2: "invalid input",
-                    -3: "this CPU does not run MKL's AVX2 branch",
+                    -3: "this CPU does not run MKL's COMPATIBLE branch",
                     -8: "MKL already ran a matrix product in this process"}
-_MKL_CBWR_UNSUPPORTED_BRANCH = -3
 
 
 def _cpu_vendor() -> str:
@@ -133,26 +135,24 @@ def reproducible_cpu(threads: int = 1) -> str:
 
     Sets torch to `threads` threads (1 for the book's tiny models: on an idle 2-core machine
     about 1.2x slower than 2 threads, but about 2.4x faster when another program keeps one
-    core busy; `python -m bench --only tiny_threads`) and
-    pins MKL's matrix products to its AVX2 code path, so an AVX-512 Xeon, an AVX2 EPYC and a
-    laptop all compute the same bits. On a non-Intel CPU MKL offers no choice of branch
-    (mkl_cbwr_set answers "unsupported branch") and ignores MKL_ENABLE_INSTRUCTIONS; its own
-    code path there is not Intel's AVX2 one: on an AMD EPYC (AVX-512) chapters 3 and 4
-    reproduced the stored outputs, chapter 5's training did not (0.954 vs 0.958 in one
-    probability), and a warning says so. Call it before the first matrix product of the process
-    (first thing in a chapter); later, MKL cannot switch, and a warning says to restart. On a
-    CPU without AVX2, or a torch built without MKL (ARM, Apple), results may differ slightly
-    from the book's, and a warning says so.
+    core busy; `python -m bench --only tiny_threads`) and pins MKL's matrix products to its
+    COMPATIBLE code path, the one MKL promises gives the same bits on every x86 CPU: an
+    AVX-512 Xeon, an AMD EPYC and a laptop compute the same products, so a chapter's training
+    gives the same table everywhere. (Intel's AVX2 branch, pinned before, is refused on AMD
+    CPUs, where MKL's own kernels gave chapter 5 other numbers.) The price: large float64
+    products run about 2-3x slower than MKL's fastest kernels; the book's models are small
+    enough that a chapter takes a few seconds more. Call it before the first matrix product
+    of the process (first thing in a chapter); later, MKL cannot switch, and a warning says
+    to restart. On a torch built without MKL (ARM, Apple), results may differ slightly from
+    the book's, and a warning says so.
     """
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads: expected an int >= 1, got {threads!r}")
     torch.set_num_threads(threads)
-    os.environ["MKL_CBWR"] = "AVX2"  # read by MKL at its first call, if it has not run yet
-    status = _mkl_cbwr_set(_MKL_CBWR_AVX2)
+    os.environ["MKL_CBWR"] = "COMPATIBLE"  # read by MKL at its first call, if it has not run yet
+    status = _mkl_cbwr_set(_MKL_CBWR_COMPATIBLE)
     if status == 0:
-        return f"{threads} thread(s), MKL AVX2 code path"
-    if status == _MKL_CBWR_UNSUPPORTED_BRANCH and _cpu_vendor() not in ("GenuineIntel", ""):
-        status = "MKL fixes no code path on a non-Intel CPU"
+        return f"{threads} thread(s), MKL COMPATIBLE code path"
     why = _MKL_CBWR_ERRORS.get(status, f"code {status}") if isinstance(status, int) else status
     warnings.warn(f"reproducible_cpu: could not pin MKL's code path ({why}); this CPU's results may "
                   "differ slightly from the book's. In a notebook, restart the kernel and run the "

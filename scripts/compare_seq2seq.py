@@ -60,7 +60,7 @@ GRU_LABEL_SMOOTHING = 0.1
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--steps", type=int, default=400, help="optimizer steps, both models")
+    p.add_argument("--steps", type=int, default=300, help="optimizer steps, both models")
     p.add_argument("--batch-size", type=int, default=64, help="pairs per step, both models")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
                    help="init, batch and dropout seeds (seed 0 = chapter 5's Transformer)")

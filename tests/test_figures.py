@@ -22,12 +22,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 from lmlib import viz  # noqa: E402
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-# Chapters whose stored figures predate the 2x report: they must be re-executed (`make notebooks`)
-# on a machine where lmlib.training.reproducible_cpu pins MKL (chapters 3-5), or by the owner of
-# chapters 6 and 8. strict: once re-executed, they pass, the xfail fails, and this set must shrink.
-PENDING_REEXECUTION = {"03_seq2seq", "04_self_attention", "05_transformer"}
-
-
 def figures(path):
     """(cell number, png bytes, metadata) of every image output of the notebook at `path`."""
     nb = json.loads(path.read_text(encoding="utf-8"))
@@ -37,9 +31,7 @@ def figures(path):
                 yield i, base64.b64decode(out["data"]["image/png"]), out.get("metadata", {}).get("image/png", {})
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="stored figures predate lmlib.viz's 2x report"))
-    if p.stem in PENDING_REEXECUTION else p for p in NOTEBOOKS], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_figure_draws_data_at_2x(path):
     found = list(figures(path))
     assert found, f"{path.name}: no figures (expected at least one plot per chapter)"
