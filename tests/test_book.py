@@ -8,7 +8,8 @@ the test (a classroom network, a saved copy). Every page is opened at 1366x900 a
 390x844, in light and dark mode, and must show: no console or page error, no formula left
 as TeX, no raw Markdown (`**`, `](`, `{cite`), figures that loaded at 2x and stay at least
 0.6 of their size on a phone, Korean interface strings, one search field, `word-break:
-keep-all`, readable text in every lmlib view and no view wider than the phone. Chapter pages
+keep-all`, readable text in every lmlib view and no view wider than the phone, no code or
+output that scrolls sideways on the phone. Chapter pages
 weigh at most 1.5 MB with all they load. Korean search finds words with particles.
 """
 
@@ -133,6 +134,8 @@ PAGE_CHECKS = r"""() => {
     fontFamily: getComputedStyle(document.body).fontFamily,
     hangulFont: document.fonts.check('16px "Nanum Gothic"', '확률'),
     viewport: window.innerWidth,
+    scrolledPre: Array.from(art.querySelectorAll('pre')).filter(e => e.scrollWidth > e.clientWidth + 1)
+      .map(e => e.textContent.split('\n').reduce((a, l) => l.length > a.length ? l : a, '').slice(0, 60)),
   };
 }"""
 
@@ -210,6 +213,8 @@ def test_page(_chromium, site, pages_report, rel, view, scheme):
     for v in views:
         assert v["bad"] == [], f"unreadable text in {v['kind']} ({scheme}): {v['bad'][:5]}"
         assert v["wide"] == [] and v["right"] <= got["viewport"] + 1, f"{v['kind']} wider than the page: {v['wide'][:5]}"
+    if view == "phone":
+        assert got["scrolledPre"] == [], f"code that scrolls sideways on a phone: {got['scrolledPre'][:3]}"
     if rel in CHAPTERS:
         assert weight <= MAX_PAGE_BYTES, f"{rel} weighs {weight:,} bytes with its assets"
 
