@@ -10,6 +10,10 @@ is split into a training part and a held-out test part.
   0 (negative) / 1 (positive), used in the classification chapters. The files are not
   shipped; ``nsmc_path()`` finds them on disk, or downloads the official files once
   (checking their SHA-256) into ``~/.cache/lmlib/nsmc``.
+
+Every NSMC file is checked as a whole before it is read (row count and SHA-256 of the
+official files and of the course's local split, or the format of a file of your own; see
+``verify`` in :func:`nsmc_path`), so a file cut short is an error, never fewer reviews.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,8 +162,53 @@ NSMC_SHA256 = {
     "test": "8ac9f64052f11dbf6ae0acb5e038f03d90a76f0eda7820cfb3a92d02edfcebda",
 }
 NSMC_NUM_BYTES = {"train": 14_628_807, "test": 4_893_335}
+# Reviews (rows after the header) of the official files: 150K / 50K in e9t/nsmc's README.
+NSMC_NUM_ROWS = {"train": 150_000, "test": 50_000}
+# The id of each official file's first review, as `head ratings_*.txt` shows it in many
+# NSMC tutorials (9976970 "아 더빙.. 진짜 짜증나네요 목소리", 6270596 "굳 ㅋ"). A copy
+# cut short still starts with it, which is how a truncated file is recognised.
+NSMC_FIRST_ID = {"train": "9976970", "test": "6270596"}
 NSMC_HEADER = "id\tdocument\tlabel"
 DOWNLOAD_TIMEOUT_S = 30  # per network operation; a dead connection fails instead of hanging
+
+
+class NSMCFileError(ValueError):
+    """An NSMC file that is not what it should be: cut short, altered, or malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class KnownFile:
+    """A data file whose exact contents the course knows, so a copy of it can be checked.
+
+    ``rows`` counts the rows after the header; ``first_id`` is the id of the first row,
+    kept by any copy that was cut short (so such a copy is recognised as this file).
+    """
+
+    what: str
+    sha256: str
+    rows: int
+    num_bytes: int
+    first_id: str
+
+
+# The course's local NSMC-format split (the folder shared/data/nsmc next to this
+# repository, which the Makefile points LMLIB_NSMC_DIR at; see its README.md). Measured
+# on 2026-12-02 with `sha256sum`, `wc -l` (minus the header line) and `stat -c %s`, and
+# the first id read from line 2 of each file.
+COURSE_NSMC_FILES = {
+    "ratings_train.txt": KnownFile(
+        "the course's local split ratings_train.txt",
+        "cebb717643ec87ebf875f824e93ba84f98a3b404d2d6b15b9bfb75fbebe3777f",
+        150_000, 14_661_806, "9370331"),
+    "ratings_test.txt": KnownFile(
+        "the course's local split ratings_test.txt",
+        "deb8b2d3972be400b7031a3bbacb89dbb9b61f393159d6d74371c9fccd887dd3",
+        50_000, 4_896_734, "294143"),
+    "unlabeled_reviews.txt": KnownFile(
+        "the course's unlabeled_reviews.txt",
+        "9e7505093de67b51553654a9d9d418b8d3a04ceb7d815ad73c307276c8cf46ed",
+        649_042, 68_716_833, "10275182"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,18 +288,203 @@ def _describe_missing_folder(folder: Path, filename: str) -> str:
     return f"the folder {folder} has no {filename} (it holds: {', '.join(found) or 'nothing'})"
 
 
+# --- checking a file before reading it ------------------------------------------------
+#
+# Why: a file cut at a line boundary (an interrupted copy, a full disk) parses without a
+# single bad row, so the parser alone would return 30,000 of 50,000 reviews and nobody
+# would notice; a figure computed on it would be silently wrong. So every load first
+# checks the file as a whole.
+#
+# The rule (``verify``):
+# * True: the file must be one the course knows (the official NSMC file of that name or
+#   the course's local split): same row count and same SHA-256.
+# * False: only its format is checked: the header, 3 (or 4) tab-separated columns and a
+#   valid label (rating) on every row, and at least one row. For your own files.
+# * None (the default): a file in the download cache, or one that *resembles* a known
+#   file (it starts with the same first review, or has the same number of rows or bytes),
+#   is checked as with True; any other file as with False. A file cut short always keeps
+#   its first review and a file with one altered byte keeps its size, so a damaged copy of
+#   a known file never passes as "your own file", while a student's own file, or the tiny
+#   files the tests write, loads without a flag (the training scripts, run as subprocesses
+#   by torchrun, have no flag to pass). A header-only file fails under every rule.
+#
+# Hashing costs about a tenth of a second per 15 MB and is done once per file per
+# process: the results are kept by (path, inode, size, modification time).
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    sha256: str
+    rows: int          # rows after the header; a last line without "\n" counts
+    num_bytes: int
+    first_id: str | None
+
+
+_FACTS: dict[tuple, _Facts] = {}
+_ACCEPTED: set[tuple] = set()
+
+
+def _stat_key(path: Path) -> tuple:
+    st = path.stat()
+    return (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _file_facts(path: Path, key: tuple) -> _Facts:
+    """SHA-256, row count and first id of ``path``: one pass over its bytes, once per key."""
+    facts = _FACTS.get(key)
+    if facts is not None:
+        return facts
+    digest = hashlib.sha256()
+    newlines = size = 0
+    last = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            newlines += chunk.count(b"\n")
+            size += len(chunk)
+            last = chunk[-1:]
+        f.seek(0)
+        f.readline()                    # the header
+        first = f.readline(1 << 16)     # the first row (its id is all we need)
+    lines = newlines + (1 if size and last != b"\n" else 0)
+    first_id = first.split(b"\t", 1)[0].decode("utf-8", "replace").strip() if first else None
+    facts = _Facts(digest.hexdigest(), max(lines - 1, 0), size, first_id or None)
+    _FACTS[key] = facts
+    return facts
+
+
+def _forget(path: Path) -> None:
+    """Drop what was learned about ``path`` (before it is deleted or replaced)."""
+    name = str(path.resolve())
+    for key in [k for k in _FACTS if k[0] == name]:
+        del _FACTS[key]
+    for item in [a for a in _ACCEPTED if a[0][0] == name]:
+        _ACCEPTED.discard(item)
+
+
+def _known_files(kind: str, in_cache: bool) -> list[KnownFile]:
+    """The files a ``kind`` ("train", "test" or "unlabeled") file may be a copy of.
+
+    Built at each call from the module's tables, so a test can replace an entry."""
+    if kind == "unlabeled":
+        return [COURSE_NSMC_FILES[UNLABELED_FILENAME]]
+    official = KnownFile(f"the official NSMC ratings_{kind}.txt (e9t/nsmc)", NSMC_SHA256[kind],
+                         NSMC_NUM_ROWS[kind], NSMC_NUM_BYTES[kind], NSMC_FIRST_ID[kind])
+    if in_cache:  # only downloads land in the cache, and only the official file is downloaded
+        return [official]
+    return [official, COURSE_NSMC_FILES[f"ratings_{kind}.txt"]]
+
+
+def _resembles(facts: _Facts, known: KnownFile) -> bool:
+    return (facts.first_id == known.first_id or facts.rows == known.rows
+            or facts.num_bytes == known.num_bytes)
+
+
+def _how_to_fix(path: Path, kind: str, in_cache: bool) -> str:
+    if in_cache:
+        return (f"To fix it, delete {path} and download it again: "
+                f"load_nsmc({kind!r}, download=True) (or nsmc_path) deletes a damaged cached "
+                f"file and fetches it again.")
+    course = "shared/data/nsmc next to the repository (see its README.md)"
+    if kind == "unlabeled":
+        return (f"To fix it, copy {path.name} again from the course's data folder {course}. "
+                f"If it is your own file in this format, pass verify=False to check only its "
+                f"format.")
+    return (f"To fix it, copy {path.name} again: the course's local split from the course's "
+            f"data folder {course}; the official file by deleting {path} and downloading it "
+            f"(nsmc_path({kind!r}, download=True) with neither data_dir nor {NSMC_ENV_VAR} "
+            f"set). If it is your own NSMC-format file, pass verify=False to check only its "
+            f"format.")
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
+
+
+def _mismatch_message(path: Path, facts: _Facts, known: list[KnownFile], kind: str,
+                      in_cache: bool, verify: bool | None) -> str:
+    """Say what ``path`` should have been, what it is, why it failed, and how to fix it."""
+    resembled = (next((k for k in known if facts.first_id == k.first_id), None)
+                 or next((k for k in known if facts.rows == k.rows), None)
+                 or next((k for k in known if facts.num_bytes == k.num_bytes), None))
+    target = resembled or (known[0] if len(known) == 1 else None)
+    found = f"found {_rows(facts.rows)}, sha256 {facts.sha256}"
+    if target is None:
+        expected = "one of: " + "; ".join(f"{k.what} with {_rows(k.rows)}, sha256 {k.sha256}"
+                                           for k in known)
+        why = []
+    else:
+        expected = f"{target.what} with {_rows(target.rows)}, sha256 {target.sha256}"
+        if facts.rows < target.rows:
+            why = [f"{target.rows - facts.rows:,} of its {_rows(target.rows)} are missing "
+                   f"(was the file cut short, e.g. by an interrupted download or copy?)"]
+        elif facts.rows > target.rows:
+            why = [f"It has {_rows(facts.rows - target.rows)} too many"]
+        else:
+            why = ["It has the right number of rows but different bytes: it was altered or "
+                   "damaged"]
+    if in_cache:
+        why.append("The download cache holds only the official file")
+    elif verify is None and resembled is not None:
+        same = ("first review id" if facts.first_id == resembled.first_id
+                else "number of rows" if facts.rows == resembled.rows else "size in bytes")
+        why.append(f"It is checked as that file because it has the same {same}")
+    elif verify is True:
+        why.append("verify=True accepts only the known files")
+    because = "".join(f"{w}. " for w in why)
+    return (f"{path} is not an intact copy: expected {expected}; {found}. {because}"
+            f"{_how_to_fix(path, kind, in_cache)}")
+
+
+def _check_file(path: Path, kind: str, verify: bool | None, in_cache: bool = False) -> None:
+    """Raise :class:`NSMCFileError` unless ``path`` passes ``verify`` (see the rule above)."""
+    key = _stat_key(path)
+    facts = _file_facts(path, key)
+    known = _known_files(kind, in_cache)
+    strict = (in_cache or any(_resembles(facts, k) for k in known)) if verify is None else verify
+    mode = "known" if strict else "format"
+    if (key, kind, mode) in _ACCEPTED:
+        return
+    if strict:
+        if not any(facts.sha256 == k.sha256 and facts.rows == k.rows for k in known):
+            raise NSMCFileError(_mismatch_message(path, facts, known, kind, in_cache, verify))
+    else:
+        # The whole file, not just the first `limit` rows: a bad row anywhere means the file
+        # is not what its owner thinks it is.
+        rows = _read_unlabeled(path, None) if kind == "unlabeled" else _read_nsmc(path, None)
+        if not rows:
+            raise NSMCFileError(
+                f"{path} has the header but no rows: expected at least 1 review (the known "
+                f"{path.name} files have {' or '.join(_rows(n) for n in sorted({k.rows for k in known}))}). "
+                f"{_how_to_fix(path, kind, in_cache)}")
+    _ACCEPTED.add((key, kind, mode))
+
+
+def _check_verify(verify: object) -> None:
+    if verify is not None and not isinstance(verify, bool):
+        raise TypeError(f"verify must be True, False or None, got {type(verify).__name__}")
+
+
 def nsmc_path(split: str = "train", data_dir: str | os.PathLike | None = None,
-              download: bool | None = None) -> Path:
+              download: bool | None = None, verify: bool | None = None) -> Path:
     """Find ``ratings_{split}.txt``: data_dir, then $LMLIB_NSMC_DIR, then the cache, then download.
 
     ``download=None`` downloads only in Google Colab; ``True`` allows it anywhere;
     ``False`` never touches the network. A folder given explicitly (argument or
     environment variable) that lacks the file is an error, not a reason to look elsewhere.
+
+    The file found is checked before its path is returned (an :class:`NSMCFileError`
+    names the file, what was expected and how to fix it): ``verify=True`` accepts only the
+    official file or the course's local split (row count and SHA-256); ``False`` checks
+    only the format; ``None`` checks a file as a known one when it is in the cache or
+    resembles a known file, otherwise only its format. A damaged file in the cache is
+    deleted and downloaded again when downloading is allowed.
     """
     if split not in NSMC_SPLITS:
         raise ValueError(f"split must be one of {NSMC_SPLITS}, got {split!r}")
     if download is not None and not isinstance(download, bool):
         raise TypeError(f"download must be True, False or None, got {type(download).__name__}")
+    _check_verify(verify)
     filename = f"ratings_{split}.txt"
 
     # (a) the argument
@@ -258,6 +493,7 @@ def nsmc_path(split: str = "train", data_dir: str | os.PathLike | None = None,
             raise TypeError(f"data_dir must be a str or path, got {type(data_dir).__name__}")
         folder = Path(data_dir).expanduser()
         if (folder / filename).is_file():
+            _check_file(folder / filename, split, verify)
             return folder / filename
         raise FileNotFoundError(
             f"data_dir={str(data_dir)!r} was given, but {_describe_missing_folder(folder, filename)}."
@@ -268,24 +504,37 @@ def nsmc_path(split: str = "train", data_dir: str | os.PathLike | None = None,
     if env_dir:
         folder = Path(env_dir).expanduser()
         if (folder / filename).is_file():
+            _check_file(folder / filename, split, verify)
             return folder / filename
         raise FileNotFoundError(
             f"{NSMC_ENV_VAR}={env_dir!r} is set, but {_describe_missing_folder(folder, filename)}."
         )
 
-    # (c) the cache, filled by an earlier download
+    # (c) the cache, filled by an earlier download; a damaged file there is fetched again
+    # when downloading is allowed (it must never be reused forever)
+    may_download = bool(download) or (download is None and _in_colab())
+    why_no_download = ("download=False was given" if download is False
+                       else "downloading is automatic only in Google Colab")
     cached = nsmc_cache_dir() / filename
     if cached.is_file():
-        return cached
+        try:
+            _check_file(cached, split, verify, in_cache=True)
+            return cached
+        except NSMCFileError as err:
+            if not may_download:
+                raise NSMCFileError(f"{err} (It was not downloaded again: {why_no_download}.)"
+                                    ) from None
+            warnings.warn(f"{err} Deleting it and downloading it again.", stacklevel=2)
+            _forget(cached)
+            cached.unlink(missing_ok=True)
 
     # (d) download: asked for, or by default in Colab, where there is always internet
-    if download or (download is None and _in_colab()):
+    if may_download:
         _download(NSMC_URL.format(split=split), cached, NSMC_SHA256[split], NSMC_NUM_BYTES[split])
+        _check_file(cached, split, verify, in_cache=True)
         return cached
 
     # (e) give up, saying where we looked and how to fix it
-    why_no_download = ("download=False was given" if download is False
-                       else "downloading is automatic only in Google Colab")
     raise FileNotFoundError(
         f"NSMC file {filename} not found. Looked in:\n"
         f"  - the data_dir argument: not given\n"
@@ -306,8 +555,8 @@ def _read_nsmc(path: Path, limit: int | None) -> list[Review]:
     with open(path, encoding="utf-8", newline="\n") as f:
         header = f.readline().rstrip("\r\n").lstrip("\ufeff")
         if header != NSMC_HEADER:
-            raise ValueError(
-                f"{path.name}, line 1: expected the header {NSMC_HEADER!r}, got {header[:80]!r}"
+            raise NSMCFileError(
+                f"{path}, line 1: expected the header {NSMC_HEADER!r}, got {header[:80]!r}"
             )
         for lineno, line in enumerate(f, start=2):
             if limit is not None and len(reviews) >= limit:
@@ -318,32 +567,35 @@ def _read_nsmc(path: Path, limit: int | None) -> list[Review]:
                 line = line[:-1]
             fields = line.split("\t")
             if len(fields) != 3:
-                raise ValueError(
-                    f"{path.name}, line {lineno}: expected 3 tab-separated columns "
+                raise NSMCFileError(
+                    f"{path}, line {lineno}: expected 3 tab-separated columns "
                     f"(id, document, label), got {len(fields)}: {line[:80]!r}"
                 )
             review_id, document, label = fields
             if label not in ("0", "1"):
-                raise ValueError(f"{path.name}, line {lineno}: label must be 0 or 1, got {label!r}")
+                raise NSMCFileError(f"{path}, line {lineno}: label must be 0 or 1, got {label!r}")
             if not review_id:
-                raise ValueError(f"{path.name}, line {lineno}: the id column is empty")
+                raise NSMCFileError(f"{path}, line {lineno}: the id column is empty")
             reviews.append(Review(review_id, document, int(label)))
     return reviews
 
 
 def load_nsmc(split: str = "train", data_dir: str | os.PathLike | None = None,
-              download: bool | None = None, limit: int | None = None) -> list[Review]:
+              download: bool | None = None, limit: int | None = None,
+              verify: bool | None = None) -> list[Review]:
     """Load NSMC reviews of ``split`` ("train" or "test"); ``limit`` keeps the first rows.
 
     A few official reviews are empty; they are kept with ``document == ""`` so that
     row counts match the files (filter them yourself if a model cannot take them).
-    See :func:`nsmc_path` for where the file is looked for.
+    See :func:`nsmc_path` for where the file is looked for and how ``verify`` checks it:
+    the whole file is checked even with a ``limit``, so a damaged file is never read.
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
         raise TypeError(f"limit must be an int >= 0 or None, got {type(limit).__name__}")
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be an int >= 0 or None, got {limit}")
-    return _read_nsmc(nsmc_path(split, data_dir=data_dir, download=download), limit)
+    return _read_nsmc(nsmc_path(split, data_dir=data_dir, download=download, verify=verify),
+                      limit)
 
 
 # ---------------------------------------------------------------------------
@@ -365,18 +617,48 @@ class UnlabeledReview:
     document: str
 
 
+def _read_unlabeled(path: Path, limit: int | None) -> list[UnlabeledReview]:
+    """Parse ``unlabeled_reviews.txt``; any malformed row is an error naming the file and line."""
+    rows: list[UnlabeledReview] = []
+    with open(path, encoding="utf-8", newline="\n") as f:
+        header = f.readline().rstrip("\r\n").lstrip("\ufeff")
+        if header != UNLABELED_HEADER:
+            raise NSMCFileError(f"{path}, line 1: expected the header {UNLABELED_HEADER!r}, "
+                                f"got {header[:80]!r}")
+        for lineno, line in enumerate(f, start=2):
+            if limit is not None and len(rows) >= limit:
+                break
+            fields = line.rstrip("\n").rstrip("\r").split("\t")
+            if len(fields) != 4:
+                raise NSMCFileError(f"{path}, line {lineno}: expected 4 tab-separated columns "
+                                    f"(id, movie_id, rating, document), got {len(fields)}: "
+                                    f"{line[:80]!r}")
+            review_id, movie_id, rating, document = fields
+            if not review_id:
+                raise NSMCFileError(f"{path}, line {lineno}: the id column is empty")
+            if rating not in _RATINGS:
+                raise NSMCFileError(f"{path}, line {lineno}: rating must be 1-10, got {rating!r}")
+            rows.append(UnlabeledReview(review_id, movie_id, int(rating), document))
+    return rows
+
+
 def load_unlabeled_reviews(data_dir: str | os.PathLike | None = None,
-                           limit: int | None = None) -> list[UnlabeledReview]:
+                           limit: int | None = None,
+                           verify: bool | None = None) -> list[UnlabeledReview]:
     """Read ``unlabeled_reviews.txt`` (pretraining text only) from data_dir or $LMLIB_NSMC_DIR.
 
     The file holds every crawled review except those whose id or text is in the NSMC test
     split (see the data folder's README), so a model pretrained on it has not seen the
     local test split. It is not published, so it is never downloaded: the folder must be
     given. Every row must have 4 tab-separated columns and a rating 1-10; a malformed row
-    is an error naming the file and line.
+    is an error naming the file and line. The whole file is checked first, as
+    :func:`nsmc_path` explains for ``verify``: ``True`` accepts only the course's file
+    (649,042 rows and its SHA-256), ``False`` checks only the format, ``None`` checks a file
+    that resembles the course's file as that file and any other only for its format.
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ValueError(f"limit must be an int >= 0 or None, got {limit!r}")
+    _check_verify(verify)
     if data_dir is None:
         env_dir = os.environ.get(NSMC_ENV_VAR)
         if not env_dir:
@@ -393,27 +675,8 @@ def load_unlabeled_reviews(data_dir: str | os.PathLike | None = None,
     if not path.is_file():
         raise FileNotFoundError(f"{source} was given, but "
                                 f"{_describe_missing_folder(folder, UNLABELED_FILENAME)}.")
-    rows: list[UnlabeledReview] = []
-    with open(path, encoding="utf-8", newline="\n") as f:
-        header = f.readline().rstrip("\r\n").lstrip("\ufeff")
-        if header != UNLABELED_HEADER:
-            raise ValueError(f"{path.name}, line 1: expected the header {UNLABELED_HEADER!r}, "
-                             f"got {header[:80]!r}")
-        for lineno, line in enumerate(f, start=2):
-            if limit is not None and len(rows) >= limit:
-                break
-            fields = line.rstrip("\n").rstrip("\r").split("\t")
-            if len(fields) != 4:
-                raise ValueError(f"{path.name}, line {lineno}: expected 4 tab-separated columns "
-                                 f"(id, movie_id, rating, document), got {len(fields)}: "
-                                 f"{line[:80]!r}")
-            review_id, movie_id, rating, document = fields
-            if not review_id:
-                raise ValueError(f"{path.name}, line {lineno}: the id column is empty")
-            if rating not in _RATINGS:
-                raise ValueError(f"{path.name}, line {lineno}: rating must be 1-10, got {rating!r}")
-            rows.append(UnlabeledReview(review_id, movie_id, int(rating), document))
-    return rows
+    _check_file(path, "unlabeled", verify)
+    return _read_unlabeled(path, limit)
 
 
 # ---------------------------------------------------------------------------

@@ -122,8 +122,11 @@ def test_env_var_is_used(clean_env, monkeypatch):
         nsmc_path("test")
 
 
-def test_cache_is_used_when_present(clean_env):
+def test_cache_is_used_when_present(clean_env, monkeypatch):
     path = write_nsmc(clean_env / "cache" / "lmlib" / "nsmc")
+    # The cache holds only official files and is checked as such: let the tiny file be it.
+    monkeypatch.setitem(data.NSMC_SHA256, "train", hashlib.sha256(path.read_bytes()).hexdigest())
+    monkeypatch.setitem(data.NSMC_NUM_ROWS, "train", 3)
     assert nsmc_path("train", download=True) == path  # present: no download needed
 
 
@@ -164,6 +167,8 @@ def serve(monkeypatch, payload: bytes, sha256: str | None = None, fail_after: in
     monkeypatch.setattr(data, "_open_url", fake_open)
     digest = sha256 or hashlib.sha256(payload).hexdigest()
     monkeypatch.setitem(data.NSMC_SHA256, "train", digest)
+    # A downloaded file is checked for its row count too: the payload's, not 150,000.
+    monkeypatch.setitem(data.NSMC_NUM_ROWS, "train", payload.count(b"\n") - 1)
     return asked
 
 
