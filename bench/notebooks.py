@@ -29,12 +29,14 @@ BOOK_CACHED_LIMIT_S = 30.0
 def run_one(path: Path) -> dict:
     """Execute one notebook in its folder (not saved); seconds and kernel peak RSS in MiB."""
     import nbformat
-    from nbclient import NotebookClient
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from nbexec import notebook_client  # nbclient that cannot stall on a missed kernel reply
 
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    notebook_client(nb, timeout=600, kernel_name="python3",
+                    resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
     # the kernel has exited and been waited for: its peak RSS is in RUSAGE_CHILDREN (KiB)
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

@@ -527,7 +527,9 @@ def execute_in_venv(path: Path, env: dict[str, str], cwd: Path, timeout: int = 6
 def _execute(path: Path, result_file: Path, cwd: Path, timeout: int) -> None:
     """Runs in the venv: execute the notebook at `path` (in memory only) and write a result dict."""
     import nbformat
-    from nbclient import NotebookClient
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from nbexec import notebook_client  # nbclient that cannot stall on a missed kernel reply
 
     nb = nbformat.read(path, as_version=4)
     seconds: dict[int, float] = {}
@@ -539,9 +541,9 @@ def _execute(path: Path, result_file: Path, cwd: Path, timeout: int) -> None:
     def on_done(cell, cell_index, **_):
         seconds[cell_index] = time.perf_counter() - started.get(cell_index, time.perf_counter())
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME, allow_errors=True,
-                            record_timing=False, resources={"metadata": {"path": str(cwd)}},
-                            on_cell_execute=on_start, on_cell_executed=on_done)
+    client = notebook_client(nb, timeout=timeout, kernel_name=KERNEL_NAME, allow_errors=True,
+                             record_timing=False, resources={"metadata": {"path": str(cwd)}},
+                             on_cell_execute=on_start, on_cell_executed=on_done)
     result: dict = {"errors": [], "widgets": 0, "stdout": []}
     t0 = time.perf_counter()
     try:

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+
+from nbexec import notebook_client
 
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -32,8 +33,8 @@ def execute(path: Path, timeout: int = 600) -> float:
     """Run every cell of the notebook at `path` in its own folder, save it, return seconds."""
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    notebook_client(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                    resources={"metadata": {"path": str(path.parent)}}).execute()
     normalise(nb)
     seconds = time.perf_counter() - start
     nbformat.write(nb, path)
