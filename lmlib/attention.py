@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .base import length_mask
+
 
 def _shape(x: torch.Tensor) -> tuple[int, ...]:
     return tuple(x.shape)
@@ -75,18 +77,7 @@ def causal_mask(T: int, S: int | None = None, device=None) -> torch.Tensor:
 
 def padding_mask(lengths: torch.Tensor, S: int | None = None) -> torch.Tensor:
     """Bool (B, 1, 1, S) mask from sequence lengths (B,), True for real (non-pad) keys."""
-    if not isinstance(lengths, torch.Tensor) or lengths.dim() != 1 or lengths.is_floating_point():
-        got = f"shape {_shape(lengths)}, dtype {lengths.dtype}" if isinstance(
-            lengths, torch.Tensor) else type(lengths).__name__
-        raise ValueError(f"lengths must be a 1-D integer tensor (B,), got {got}")
-    if len(lengths) and lengths.min() < 0:
-        raise ValueError(f"lengths must be >= 0, got {lengths.tolist()}")
-    longest = int(lengths.max()) if len(lengths) else 0
-    S = longest if S is None else S
-    if isinstance(S, bool) or not isinstance(S, int) or S < longest:
-        raise ValueError(f"S must be an int >= lengths.max() = {longest}, got {S!r}")
-    keep = torch.arange(S, device=lengths.device) < lengths[:, None]  # (B, S)
-    return keep[:, None, None, :]  # (B, 1, 1, S): broadcasts over heads and queries
+    return length_mask(lengths, S)[:, None, None, :]  # (B, 1, 1, S): over heads and queries
 
 
 def _dead_rows(mask: torch.Tensor | None) -> torch.Tensor | None:

@@ -1,13 +1,21 @@
-"""Argument checks every public lmlib function shares: one wording, one place.
+"""lmlib's ground floor: what every module shares, in one place, with one wording.
 
-Each check names the argument, says what was expected and what came instead, and returns
-the value in the form the caller works with. (lmlib's older modules still carry their own
-copies of some of these; new code uses these.)
+* Argument checks (as_str_list, check_int, check_token_id, check_special_ids): each names
+  the argument, says what was expected and what came instead, and returns the value in the
+  form the caller works with. (lmlib's older modules still carry their own copies of some
+  of these; new code uses these.)
+* eval_mode / train_mode: a model's mode set for a block and restored after, even on errors.
+* Padding: pad_batch (id lists -> one right-padded tensor) and length_mask.
+
+No lecture idea lives here, and importing it imports no torch (the torch helpers import
+it when called), so every module, the torch-free n-gram ones too, can build on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import numbers
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 
 def _short(x: object, limit: int = 40) -> str:
@@ -41,3 +49,123 @@ def check_int(value: object, name: str, low: int | None = None, allow_none: bool
         also = " or None" if allow_none else ""
         raise ValueError(f"{name} must be an int{bound}{also}, got {_short(value)}")
     return value
+
+
+def check_token_id(value: object, name: str, vocab_size: int, vocab: str = "vocab_size",
+                   allow_none: bool = False):
+    """`value` must be an id of a vocabulary of `vocab_size` ids, an int in [0, vocab_size)
+    (or None where allow_none: "the model has no such token"); returns it. `vocab` names the
+    size in the message (e.g. "tgt_vocab_size")."""
+    check_int(value, name, low=0, allow_none=allow_none)
+    if value is not None and value >= vocab_size:
+        also = " or None" if allow_none else ""
+        raise ValueError(f"{name}={value} is not a valid id for {vocab}={vocab_size}: expected "
+                         f"an int in [0, {vocab_size}){also}")
+    return value
+
+
+def check_special_ids(config: object, names: Sequence[str], vocab: str = "vocab_size",
+                      allow_none: bool = False) -> None:
+    """The one check of a config's special ids (pad_id, bos_id, eos_id, mask_id, cls_id, ...).
+
+    Each config.<name> must be an id of the vocabulary of config.<vocab> ids (check_token_id;
+    None allowed where allow_none), and no two of them may be the same id. Every error
+    names the field.
+    """
+    ids = {name: check_token_id(getattr(config, name), name, getattr(config, vocab), vocab,
+                                allow_none) for name in names}
+    seen: dict[int, str] = {}
+    for name, value in ids.items():
+        if value is None:
+            continue
+        if value in seen:
+            raise ValueError(f"{seen[value]} and {name} must differ, both are {value}")
+        seen[value] = name
+
+
+# -- train/eval mode -------------------------------------------------------------------------
+
+@contextmanager
+def _modes(modules: tuple, training: bool, caller: str) -> Iterator[None]:
+    from torch import nn  # here, not at the top: importing lmlib.base imports no torch
+
+    if not modules:
+        raise TypeError(f"{caller}() needs at least one torch.nn.Module")
+    for i, m in enumerate(modules):
+        if not isinstance(m, nn.Module):
+            raise TypeError(f"{caller}: modules[{i}] must be a torch.nn.Module, got "
+                            f"{type(m).__name__}")
+    # Every submodule's own flag, not just the top one: a model may hold a part in another mode.
+    saved = {id(sub): (sub, sub.training) for m in modules for sub in m.modules()}
+    try:
+        for m in modules:
+            m.train(training)
+        yield
+    finally:
+        for m in reversed(modules):
+            m.train(saved[id(m)][1])  # train() itself, for a module that overrides it
+        for sub, was in saved.values():
+            if sub.training != was:  # a part that was in another mode than its parent
+                sub.training = was
+
+
+def eval_mode(*modules):
+    """Context manager: the modules in eval mode (dropout off) inside; on the way out, even
+    on an exception, every module and submodule gets back the mode it had.
+
+        with eval_mode(model), torch.no_grad():
+            logits = model(x)
+
+    Nested and repeated uses are safe (each restores what it found). It sets the mode only;
+    gradients are the caller's choice (torch.no_grad()). Usable as a decorator too:
+    @eval_mode(model) on a function.
+    """
+    return _modes(modules, False, "eval_mode")
+
+
+def train_mode(*modules):
+    """Like eval_mode, with the modules in training mode inside (what training.fit uses)."""
+    return _modes(modules, True, "train_mode")
+
+
+# -- padding ---------------------------------------------------------------------------------
+
+def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int = 0):
+    """Right-pad id lists to one length -> ids (B, L) LongTensor, lengths (B,) LongTensor."""
+    import torch
+
+    if isinstance(seqs, torch.Tensor) or not isinstance(seqs, Sequence) or not seqs:
+        raise ValueError("seqs must be a non-empty list of id lists, e.g. [[5, 6], [7]]")
+    seqs = [list(s) for s in seqs]
+    for i, s in enumerate(seqs):
+        if any(type(x) is not int for x in s):  # the fast check; the loop names the culprit
+            for x in s:
+                if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+                    raise TypeError(f"seqs[{i}] must hold int token ids, got {type(x).__name__} "
+                                    f"{x!r} (a float id would be truncated silently)")
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)  # (B,)
+    ids = torch.full((len(seqs), int(lengths.max())), pad_id, dtype=torch.long)  # (B, L)
+    for i, s in enumerate(seqs):
+        ids[i, :len(s)] = torch.tensor(s, dtype=torch.long)
+    return ids, lengths
+
+
+def length_mask(lengths, S: int | None = None):
+    """Bool (B, S) mask from sequence lengths (B,): True at the real (non-pad) positions.
+
+    S defaults to the longest length. lmlib.attention.padding_mask is this, shaped
+    (B, 1, 1, S) for attention scores; BERT's attention_mask is it as 0/1.
+    """
+    import torch
+
+    if not isinstance(lengths, torch.Tensor) or lengths.dim() != 1 or lengths.is_floating_point():
+        got = f"shape {tuple(lengths.shape)}, dtype {lengths.dtype}" if isinstance(
+            lengths, torch.Tensor) else type(lengths).__name__
+        raise ValueError(f"lengths must be a 1-D integer tensor (B,), got {got}")
+    if len(lengths) and lengths.min() < 0:
+        raise ValueError(f"lengths must be >= 0, got {lengths.tolist()}")
+    longest = int(lengths.max()) if len(lengths) else 0
+    S = longest if S is None else S
+    if isinstance(S, bool) or not isinstance(S, int) or S < longest:
+        raise ValueError(f"S must be an int >= lengths.max() = {longest}, got {S!r}")
+    return torch.arange(S, device=lengths.device) < lengths[:, None]  # (B, S)

@@ -35,7 +35,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import scaled_dot_product_attention
-from .checkpoint import Saveable, check_config, check_token_id
+from .base import check_special_ids
+from .checkpoint import Saveable, check_config
 
 
 @dataclass
@@ -58,7 +59,7 @@ class BertConfig:
             self.d_ff = 4 * self.d_model
         check_config(self, ("vocab_size", "max_len", "d_model", "n_heads", "n_layers", "d_ff",
                             "type_vocab_size"))
-        check_token_id(self, "pad_id")
+        check_special_ids(self, ("pad_id",), allow_none=True)
 
 
 # Published sizes (Devlin et al. 2018, §3; KLUE: Park et al. 2021), as BertConfig keyword dicts.

@@ -23,17 +23,10 @@ from collections.abc import Sequence
 
 import torch
 
-from .attention import padding_mask
-from .base import as_str_list, check_int
-from .seq2seq import pad_batch
+from .base import as_str_list, check_int, check_token_id, eval_mode, length_mask, pad_batch
 
 SPECIAL_IDS = (0, 1, 2, 3, 4, 5, 6)  # lmlib.text.SPECIAL_TOKENS: never masked nor drawn
 IS_NEXT, NOT_NEXT = 0, 1
-
-
-def _check_int(name: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
 
 
 def mask_tokens(ids: torch.Tensor, vocab_size: int, mask_id: int = 6,
@@ -58,11 +51,17 @@ def mask_tokens(ids: torch.Tensor, vocab_size: int, mask_id: int = 6,
         got = f"{tuple(ids.shape)} {ids.dtype}" if isinstance(ids, torch.Tensor) \
             else type(ids).__name__
         raise ValueError(f"ids must be a (B, T) LongTensor of token ids, got {got}")
-    _check_int("vocab_size", vocab_size, 1)
-    special = sorted({int(i) for i in special_ids})
-    if any(not 0 <= i < vocab_size for i in special) or mask_id not in special:
-        raise ValueError(f"special_ids must lie in [0, vocab_size={vocab_size}) and include "
-                         f"mask_id={mask_id}, got {special}")
+    check_int(vocab_size, "vocab_size", low=1)
+    check_token_id(mask_id, "mask_id", vocab_size)
+    if isinstance(special_ids, torch.Tensor):
+        special_ids = special_ids.tolist()
+    if isinstance(special_ids, str) or not isinstance(special_ids, Sequence):
+        raise TypeError(f"special_ids must be a list of int ids, got {type(special_ids).__name__}")
+    special = sorted({check_token_id(i, f"special_ids[{k}]", vocab_size)
+                      for k, i in enumerate(special_ids)})
+    if mask_id not in special:
+        raise ValueError(f"special_ids must include mask_id={mask_id} (a [MASK] is never "
+                         f"masked again nor drawn), got {special}")
     if len(special) >= vocab_size:
         raise ValueError(f"vocab_size={vocab_size} leaves no ordinary token to draw at random")
     if isinstance(mask_prob, bool) or not isinstance(mask_prob, (int, float)) \
@@ -119,7 +118,7 @@ def nsp_pairs(documents: Sequence[Sequence[str]], n_pairs: int,
     if isinstance(documents, str) or not isinstance(documents, Sequence) \
             or any(isinstance(d, str) or not isinstance(d, Sequence) for d in documents):
         raise ValueError("documents must be a list of documents, each a list of sentences")
-    _check_int("n_pairs", n_pairs, 1)
+    check_int(n_pairs, "n_pairs", low=1)
     docs = [list(d) for d in documents if len(d) > 0]
     long_docs = [i for i, d in enumerate(docs) if len(d) >= 2]
     if len(docs) < 2 or not long_docs:
@@ -148,7 +147,7 @@ def encode_pair(tokenizer, a: str, b: str | None = None,
     the longer side, one token at a time, until it fits in max_len.
     """
     n_special = 2 if b is None else 3
-    _check_int("max_len", max_len, n_special)
+    check_int(max_len, "max_len", low=n_special)
     ta = tokenizer.encode(a)
     tb = [] if b is None else tokenizer.encode(b)
     while len(ta) + len(tb) > max_len - n_special:
@@ -169,7 +168,7 @@ def collate_pairs(encoded: Sequence[tuple[Sequence[int], Sequence[int]]],
                          "equal length, as encode_pair returns")
     input_ids, lengths = pad_batch([e[0] for e in encoded], pad_id)  # (B, T), (B,)
     token_type_ids, _ = pad_batch([e[1] for e in encoded], 0)  # (B, T)
-    mask = padding_mask(lengths, input_ids.size(1))[:, 0, 0, :]  # (B, 1, 1, T) -> (B, T)
+    mask = length_mask(lengths, input_ids.size(1))  # (B, T), True at real tokens
     return input_ids, token_type_ids, mask.long()
 
 
@@ -221,12 +220,8 @@ def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[tuple[st
     if tokenizer.mask_id not in ids:
         raise ValueError(f"text's [MASK] lies past the model's max_len={model.config.max_len} "
                          f"tokens and was cut off; shorten the text before the [MASK]")
-    was = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         logits = model(torch.tensor([ids]), torch.tensor([seg])).mlm_logits[0]  # (T, V)
-    finally:
-        model.train(was)
     out = []
     for t in (torch.tensor(ids) == tokenizer.mask_id).nonzero().flatten().tolist():
         probs = logits[t].softmax(-1)
@@ -266,12 +261,8 @@ class MLMBlankScorer:
                 right.pop()
         ids = [tok.cls_id, *left, tok.mask_id, *right, tok.sep_id]
         seg, pos = [0] * len(ids), len(left) + 1
-        was = self.model.training
-        self.model.eval()
-        try:
+        with eval_mode(self.model):
             logits = self.model(torch.tensor([ids]), torch.tensor([seg])).mlm_logits[0, pos]
-        finally:
-            self.model.train(was)
         logp = logits.log_softmax(-1)[self._ids]
         return dict(zip(self.candidates, logp.tolist()))
 

@@ -31,7 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import causal_mask, scaled_dot_product_attention
-from .checkpoint import Saveable, check_config, check_token_id
+from .base import check_special_ids, check_token_id, eval_mode
+from .checkpoint import Saveable, check_config
 
 KVCache = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values (B, nh, S, hs)
 
@@ -54,7 +55,7 @@ class GPTConfig:
         if self.d_ff is None:
             self.d_ff = 4 * self.d_model
         check_config(self, ("vocab_size", "max_len", "d_model", "n_heads", "n_layers", "d_ff"))
-        check_token_id(self, "eos_id")
+        check_special_ids(self, ("eos_id",), allow_none=True)
 
 
 # Published sizes (Radford et al. 2019; Brown et al. 2020, Table 2.1), as GPTConfig keyword dicts.
@@ -256,12 +257,8 @@ class GPT(Saveable):
         if idx.size(1) < 2:
             raise ValueError(f"idx needs at least 2 tokens (a context and a next token), "
                              f"got shape {tuple(idx.shape)}")
-        was = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             logp = self(idx[:, :-1]).logits.log_softmax(-1)  # (B, T-1, V)
-        finally:
-            self.train(was)
         return logp.gather(-1, idx[:, 1:, None]).squeeze(-1)  # (B, T-1)
 
     @torch.no_grad()
@@ -292,7 +289,8 @@ class GPT(Saveable):
             raise ValueError(f"max_new_tokens must be an int >= 1, got {max_new_tokens!r}")
         if not greedy:
             _check_sampling(temperature, top_k, top_p)
-        eos_id = c.eos_id if eos_id == -1 else eos_id
+        eos_id = c.eos_id if eos_id == -1 else check_token_id(eos_id, "eos_id", c.vocab_size,
+                                                              allow_none=True)
         if not crop and idx.size(1) + max_new_tokens > c.max_len:
             raise ValueError(
                 f"prompt length {idx.size(1)} + max_new_tokens {max_new_tokens} exceeds the "
@@ -302,9 +300,7 @@ class GPT(Saveable):
         if seed is not None:
             gen = torch.Generator(device=idx.device).manual_seed(seed)
 
-        was = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             done = torch.zeros(idx.size(0), dtype=torch.bool, device=idx.device)
             cache, fed = None, 0  # `fed`: how many tokens of idx the cache already holds
             for _ in range(max_new_tokens):
@@ -326,8 +322,6 @@ class GPT(Saveable):
                 idx = torch.cat([idx, nxt], dim=1)
                 if eos_id is not None and bool(done.all()):
                     break
-        finally:
-            self.train(was)
         return idx
 
     # -- Hugging Face GPT-2 -------------------------------------------------------------

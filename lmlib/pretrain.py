@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from .base import eval_mode
 from .training import fit
 
 if TYPE_CHECKING:
@@ -81,15 +82,11 @@ def evaluate(model: nn.Module, stream: torch.Tensor, block_size: int, batch_size
     x = stream[:n * block_size].view(n, block_size)  # (n, T)
     y = stream[1:n * block_size + 1].view(n, block_size)  # (n, T)
     device = next(model.parameters()).device
-    was = model.training
-    model.eval()
     total = 0.0
-    try:
+    with eval_mode(model):
         for i in range(0, n, batch_size):
             loss = model(x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)).loss
             total += loss.item() * x[i:i + batch_size].numel()
-    finally:
-        model.train(was)
     return total / (n * block_size)
 
 
@@ -143,10 +140,11 @@ def train_steps(model: nn.Module, batch_loss: Callable[[int], torch.Tensor], ste
                 desc: str = "pretraining", machine: Machine | None = None) -> dict:
     """AdamW steps on batch_loss(step) (its batch must depend only on the step, for resuming).
 
-    Warmup then cosine learning rate (lr_at); evaluate_fn() every eval_every steps and at
-    the end; with out_dir, saves the model (+ tokenizer) and the training state every
-    save_every steps (default eval_every) and at the end; resume=True continues from
-    out_dir's training state. Returns {"train_loss": [...], "val": [[step, value], ...]}.
+    Warmup then cosine learning rate (lr_at, passed to fit as its schedule); evaluate_fn()
+    every eval_every steps and at the end, in eval mode (the model's mode is restored after);
+    with out_dir, saves the model (+ tokenizer) and the training state every save_every steps
+    (default eval_every) and at the end; resume=True continues from out_dir's training state.
+    Returns {"train_loss": [...], "val": [[step, value], ...]}.
 
     machine (lmlib.distributed.setup()): with several processes, batch_loss(step) is this
     process's share of the step's batch; its gradients are averaged across the processes
@@ -184,23 +182,20 @@ def train_steps(model: nn.Module, batch_loss: Callable[[int], torch.Tensor], ste
             tokenizer.save(out_dir)
         save_training_state(out_dir, optimizer, step, torch.get_rng_state(), history)
 
-    def loss_fn(step: int) -> torch.Tensor:
-        for g in optimizer.param_groups:
-            g["lr"] = lr_at(step, lr, warmup, steps)
-        return batch_loss(step)
+    def schedule(step: int) -> float:  # fit sets it before each step's update
+        return lr_at(step, lr, warmup, steps)
 
     def callback(step: int, loss: float) -> None:
         history["train_loss"].append(loss if machine is None else machine.mean(loss))
         done = step + 1
         if evaluate_fn is not None and (done % eval_every == 0 or done == steps):
-            was = model.training
-            history["val"].append([done, evaluate_fn()])
-            model.train(was)
+            with eval_mode(model):
+                history["val"].append([done, evaluate_fn()])
         if done % save_every == 0 or done == steps:
             save(done)
 
-    fit(model, loss_fn, steps, optimizer, clip=1.0, seed=seed, progress=progress,
-        desc=desc, start=start, rng_state=rng_state, callback=callback)
+    fit(model, batch_loss, steps, optimizer, clip=1.0, schedule=schedule, seed=seed,
+        progress=progress, desc=desc, start=start, rng_state=rng_state, callback=callback)
     return history
 
 

@@ -24,7 +24,6 @@ batch_first and right-padded with pad_id; `lengths` give the real lengths.
 
 from __future__ import annotations
 
-import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,7 +33,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .attention import AdditiveAttention, padding_mask
+from .attention import AdditiveAttention
+from .base import check_int, check_special_ids, eval_mode, length_mask, pad_batch
 from .training import check_float_dtype, fit, init_reproducibly
 
 # lmlib.text.Vocab's special ids; the synthetic task draws its symbols from ids >= N_SPECIAL.
@@ -58,29 +58,16 @@ class Seq2SeqConfig:
 
     def __post_init__(self) -> None:
         sizes = ("src_vocab_size", "tgt_vocab_size", "d_model", "d_hidden", "n_layers")
-        for name in sizes + ("pad_id", "bos_id", "eos_id"):
-            v, low = getattr(self, name), 1 if name in sizes else 0
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
+        for name in sizes:
+            check_int(getattr(self, name), name, low=1)
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) \
                 or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be a float in [0, 1), got {self.dropout!r}")
         if not isinstance(self.attention, bool):
             raise TypeError(f"attention must be True or False, got {self.attention!r}")
-        check_special_ids(self)
-
-
-def check_special_ids(config) -> None:
-    """Validate an encoder-decoder config's pad/bos/eos ids (shared by Seq2Seq and Transformer)."""
-    if len({config.pad_id, config.bos_id, config.eos_id}) < 3:
-        raise ValueError(f"pad_id, bos_id and eos_id must differ, got "
-                         f"{config.pad_id}, {config.bos_id}, {config.eos_id}")
-    # The decoder reads and writes all three special ids; the encoder only pads.
-    for name, vocab in (("pad_id", "src_vocab_size"), ("pad_id", "tgt_vocab_size"),
-                        ("bos_id", "tgt_vocab_size"), ("eos_id", "tgt_vocab_size")):
-        if getattr(config, name) >= getattr(config, vocab):
-            raise ValueError(f"{name}={getattr(config, name)} is not a valid id for "
-                             f"{vocab}={getattr(config, vocab)}")
+        # The decoder reads and writes all three special ids; the encoder only pads.
+        check_special_ids(self, ("pad_id",), vocab="src_vocab_size")
+        check_special_ids(self, ("pad_id", "bos_id", "eos_id"), vocab="tgt_vocab_size")
 
 
 def _check_ids(x: object, name: str, vocab_size: int, batch: int | None = None) -> None:
@@ -210,7 +197,7 @@ class Seq2Seq(nn.Module):
         B, S = src.shape
         _check_lengths(src_lengths, B, S)
         enc_outputs, final = self.encoder(src, src_lengths)  # (B, S, C), (L, B, C)
-        src_mask = padding_mask(src_lengths.to(src.device), S)[:, 0, 0, :]  # (B, S), True = real
+        src_mask = length_mask(src_lengths.to(src.device), S)  # (B, S), True = real
         return enc_outputs, final, src_mask
 
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor,
@@ -252,9 +239,8 @@ class Seq2Seq(nn.Module):
         """
         if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
             raise ValueError(f"max_len must be an int >= 1, got {max_len!r}")
-        c, was_training = self.config, self.training
-        self.eval()
-        try:
+        c = self.config
+        with eval_mode(self):
             enc_outputs, hidden, src_mask = self.encode(src, src_lengths)
             B = src.size(0)
             fixed_context = None if c.attention else hidden[-1]  # (B, C): the plain decoder's h_S
@@ -272,8 +258,6 @@ class Seq2Seq(nn.Module):
                 done |= y == c.eos_id
                 if done.all():  # every example has finished; later steps would be discarded
                     break
-        finally:
-            self.train(was_training)
         ids_bt = torch.stack(out_ids, dim=1).tolist()  # (B, T_max)
         attn_bts = torch.stack(out_attn, dim=1) if c.attention else None  # (B, T_max, S)
         ids, attn = [], []
@@ -288,24 +272,8 @@ class Seq2Seq(nn.Module):
 # batching and training
 # ---------------------------------------------------------------------------
 
-def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int = 0
-              ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad id lists to one length -> ids (B, L) LongTensor, lengths (B,) LongTensor."""
-    if isinstance(seqs, torch.Tensor) or not isinstance(seqs, Sequence) or not seqs:
-        raise ValueError("seqs must be a non-empty list of id lists, e.g. [[5, 6], [7]]")
-    seqs = [list(s) for s in seqs]
-    for i, s in enumerate(seqs):
-        if any(type(x) is not int for x in s):  # the fast check; the loop names the culprit
-            for x in s:
-                if isinstance(x, bool) or not isinstance(x, numbers.Integral):
-                    raise TypeError(f"seqs[{i}] must hold int token ids, got {type(x).__name__} "
-                                    f"{x!r} (a float id would be truncated silently)")
-    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)  # (B,)
-    ids = torch.full((len(seqs), int(lengths.max())), pad_id, dtype=torch.long)  # (B, L)
-    for i, s in enumerate(seqs):
-        ids[i, :len(s)] = torch.tensor(s, dtype=torch.long)
-    return ids, lengths
-
+# pad_batch lives in lmlib.base (imported above, so lmlib.seq2seq.pad_batch is the same
+# function): every model pads its batches, not only this lecture's.
 
 # (src, src_lengths, tgt_in, tgt_out): what train()'s batches_fn returns
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]

@@ -34,14 +34,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention
+from .base import check_int, eval_mode
 from .training import check_float_dtype, fit, init_reproducibly
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # x (B, L) token ids, y (B,) labels
-
-
-def _check_int(value: object, name: str, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
 
 
 def task_vocab_size(seq_len: int, n_values: int) -> int:
@@ -56,9 +52,9 @@ def distance_task_batch(batch_size: int, seq_len: int, distance: int | Sequence[
     `distance` is one int, or a list of ints from which each sample draws its own
     uniformly (training mixes distances, evaluation takes one at a time).
     """
-    _check_int(batch_size, "batch_size", 1)
-    _check_int(seq_len, "seq_len", 2)
-    _check_int(n_values, "n_values", 2)
+    check_int(batch_size, "batch_size", low=1)
+    check_int(seq_len, "seq_len", low=2)
+    check_int(n_values, "n_values", low=2)
     dists = [distance] if isinstance(distance, int) and not isinstance(distance, bool) else distance
     if isinstance(dists, (str, bytes)) or not isinstance(dists, Sequence) or not dists:
         raise ValueError(f"distance must be an int or a non-empty list of ints, got {distance!r}")
@@ -90,7 +86,7 @@ class ClassifierConfig:
     def __post_init__(self) -> None:
         for name in ("vocab_size", "d_model", "n_classes", "max_len", "n_layers",
                      "kernel_size", "n_heads", "d_ff"):
-            _check_int(getattr(self, name), name, 2 if name == "n_classes" else 1)
+            check_int(getattr(self, name), name, low=2 if name == "n_classes" else 1)
         if self.d_model % self.n_heads != 0:
             raise ValueError(f"d_model must be divisible by n_heads: got d_model={self.d_model}, "
                              f"n_heads={self.n_heads}")
@@ -195,7 +191,7 @@ def train_classifier(model: nn.Module, batch_fn: Callable[[int], Batch], steps: 
     With `seed`, any randomness inside the model is seeded in a forked RNG, so the
     caller's global random state is left as it was.
     """
-    _check_int(steps, "steps", 1)
+    check_int(steps, "steps", low=1)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
         raise ValueError(f"lr must be a number > 0, got {lr!r}")
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -213,17 +209,15 @@ def accuracy_by_distance(model: nn.Module, distances: Sequence[int], n_per_dista
                          seq_len: int = 32, n_values: int = 4,
                          seed: int = 1234) -> dict[int, float]:
     """Accuracy on n_per_distance fresh samples per distance (the same samples for every model)."""
-    _check_int(n_per_distance, "n_per_distance", 1)
+    check_int(n_per_distance, "n_per_distance", low=1)
     if isinstance(distances, (str, bytes)) or not isinstance(distances, Sequence) or not distances:
         raise ValueError(f"distances must be a non-empty list of ints, got {distances!r}")
-    was_training = model.training
-    model.eval()
     result = {}
-    for d in distances:  # distance_task_batch checks each d
-        g = torch.Generator().manual_seed(seed + int(d))  # the samples depend on (seed, d) only
-        x, y = distance_task_batch(n_per_distance, seq_len, d, n_values, g)
-        result[int(d)] = (model(x).argmax(dim=-1) == y).float().mean().item()
-    model.train(was_training)
+    with eval_mode(model):
+        for d in distances:  # distance_task_batch checks each d
+            g = torch.Generator().manual_seed(seed + int(d))  # the samples depend on (seed, d) only
+            x, y = distance_task_batch(n_per_distance, seq_len, d, n_values, g)
+            result[int(d)] = (model(x).argmax(dim=-1) == y).float().mean().item()
     return result
 
 
@@ -246,8 +240,8 @@ def distance_experiment(seed: int = 0, steps: int = 800, batch_size: int = 64, l
       "models": {name: trained model, in eval mode}. For a heatmap of where the
       question looks: _, attn = models["attention"](x, return_attn=True); attn[:, :, -1].
     """
-    _check_int(seq_len, "seq_len", 2)
-    _check_int(max_distance, "max_distance", 1)
+    check_int(seq_len, "seq_len", low=2)
+    check_int(max_distance, "max_distance", low=1)
     if max_distance > seq_len - 1:
         raise ValueError(f"max_distance must be <= seq_len-1 = {seq_len - 1}, got {max_distance}")
     config = ClassifierConfig(vocab_size=task_vocab_size(seq_len, n_values), d_model=d_model,

@@ -1,6 +1,8 @@
 """One small training loop for every model in the book (seq2seq, the chapter-4 classifiers,
-the Transformer): gradient steps with clipping, a tqdm.auto bar showing the running loss,
-and seeded randomness that leaves the caller's global RNG untouched.
+the Transformer, GPT and BERT through lmlib.pretrain): gradient steps with clipping, the
+learning rate from a schedule (the one place a training changes it), a tqdm.auto bar
+showing the running loss, and seeded randomness that leaves the caller's global RNG
+untouched.
 
 Also what makes the chapters' tiny trainings give the same numbers on every CPU: training
 is chaotic, so a last-bit difference anywhere (initial weights, a matrix product) grows over a
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import numbers
 import os
 import warnings
 from collections.abc import Callable
@@ -22,6 +25,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
+
+from .base import train_mode
 
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
@@ -175,18 +180,28 @@ def _mkl_cbwr_set(branch: int) -> int | str:
 
 
 def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,
-        optimizer: torch.optim.Optimizer, clip: float = 1.0, scheduler=None,
+        optimizer: torch.optim.Optimizer, clip: float = 1.0,
+        schedule: Callable[[int], float] | None = None,
         seed: int | None = None, progress: bool = True, desc: str = "training",
         start: int = 0, rng_state: torch.Tensor | None = None,
         callback: Callable[[int, float], None] | None = None) -> list[float]:
     """Run updates loss_fn(step) for step in [start, steps) with gradient-norm clipping.
 
-    Returns every step's loss. With `seed`, randomness inside the model (dropout) is
-    seeded in a forked RNG, so the caller's global random state is left as it was; a
-    resumed run passes `start` and the `rng_state` saved at that step instead (then it
-    continues exactly as if never interrupted). `callback(step, loss)` runs after each
+    Returns every step's loss. `schedule(step)` is the learning rate of step `step` itself
+    (not a multiplier): fit sets it on every param group of the optimizer before
+    loss_fn(step) and that step's update, so the optimizer steps with exactly schedule(step)
+    (None keeps the optimizer's own lr). This is the one place the book's trainings change
+    a learning rate; a value that is not a finite number >= 0 stops training with an error
+    naming the step. A non-finite loss stops it too (FloatingPointError naming the step),
+    before that update.
+
+    With `seed`, randomness inside the model (dropout) is seeded in a forked RNG, so the
+    caller's global random state is left as it was; a resumed run passes `start` and the
+    `rng_state` saved at that step instead (then it continues exactly as if never
+    interrupted: schedule depends on the step alone). `callback(step, loss)` runs after each
     update, inside the forked RNG (torch.get_rng_state() there is the state to save).
-    The model's train/eval mode is restored.
+    The model trains in training mode; its (and its parts') previous mode is restored after,
+    also when an error stops training.
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
@@ -194,11 +209,13 @@ def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,
         raise ValueError(f"start must be an int in [0, steps={steps}), got {start!r}")
     if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0:
         raise ValueError(f"clip must be a number > 0, got {clip!r}")
+    if schedule is not None and not callable(schedule):
+        raise TypeError(f"schedule must be None or a function step -> learning rate, got "
+                        f"{type(schedule).__name__}")
     from tqdm.auto import tqdm  # imported here: importing the module needs no progress bar
 
-    was_training, history = model.training, []
-    model.train()
-    with torch.random.fork_rng(devices=[]):
+    history: list[float] = []
+    with train_mode(model), torch.random.fork_rng(devices=[]):
         if rng_state is not None:
             torch.set_rng_state(rng_state)
         elif seed is not None:
@@ -206,10 +223,13 @@ def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,
         bar = tqdm(range(start, steps), desc=desc, disable=not progress, initial=start,
                    total=steps)
         for step in bar:
+            if schedule is not None:
+                lr = scheduled_lr(schedule, step)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
             loss = loss_fn(step)
             value = loss.item()
             if not math.isfinite(value):  # one NaN update would make every weight NaN
-                model.train(was_training)
                 raise FloatingPointError(
                     f"loss_fn({step}) returned {value} at step {step}; stopped before that "
                     f"update, so the weights are still those after step {step - 1} (a batch "
@@ -219,12 +239,21 @@ def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,
             # Clipping keeps one exploding gradient (RNNs especially) from undoing the training so far.
             nn.utils.clip_grad_norm_(model.parameters(), clip)
             optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
             history.append(value)
             if step % 10 == 0 or step == steps - 1:
                 bar.set_postfix(loss=f"{sum(history[-10:]) / len(history[-10:]):.3f}")
             if callback is not None:
                 callback(step, history[-1])
-    model.train(was_training)
     return history
+
+
+def scheduled_lr(schedule: Callable[[int], float], step: int) -> float:
+    """schedule(step), checked: a finite number >= 0, else an error naming the step."""
+    lr = schedule(step)
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+        raise TypeError(f"schedule({step}) returned {type(lr).__name__} {lr!r} at step {step}; "
+                        f"expected a learning rate, a number >= 0")
+    if not (math.isfinite(lr) and lr >= 0):
+        raise ValueError(f"schedule({step}) returned {lr!r} at step {step}; expected a finite "
+                         f"learning rate >= 0 (stopped before that step's update)")
+    return float(lr)

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -36,7 +35,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention, causal_mask, padding_mask
-from .seq2seq import check_special_ids, reverse_task_batch
+from .base import check_int, check_special_ids, eval_mode
+from .seq2seq import reverse_task_batch
 from .training import fit, reproducible_normal_, reproducible_uniform_
 
 
@@ -59,10 +59,8 @@ class TransformerConfig:
     def __post_init__(self) -> None:
         sizes = ("src_vocab_size", "tgt_vocab_size", "d_model", "n_heads", "n_layers",
                  "d_ff", "max_len")
-        for name in sizes + ("pad_id", "bos_id", "eos_id"):
-            v, low = getattr(self, name), 1 if name in sizes else 0
-            if isinstance(v, bool) or not isinstance(v, int) or v < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
+        for name in sizes:
+            check_int(getattr(self, name), name, low=1)
         if self.d_model % self.n_heads != 0:
             raise ValueError(f"d_model must be divisible by n_heads: got d_model={self.d_model}, "
                              f"n_heads={self.n_heads}")
@@ -71,7 +69,9 @@ class TransformerConfig:
         if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) \
                 or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be a float in [0, 1), got {self.dropout!r}")
-        check_special_ids(self)
+        # The decoder reads and writes all three special ids; the encoder only pads.
+        check_special_ids(self, ("pad_id",), vocab="src_vocab_size")
+        check_special_ids(self, ("pad_id", "bos_id", "eos_id"), vocab="tgt_vocab_size")
 
 
 def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:
@@ -150,18 +150,6 @@ def _check_ids(x: object, name: str, vocab_size: int, max_len: int) -> None:
     if x.min() < 0 or x.max() >= vocab_size:
         raise ValueError(f"{name} holds ids in [{int(x.min())}, {int(x.max())}], outside "
                          f"the vocabulary [0, {vocab_size})")
-
-
-@contextmanager
-def _eval_mode(model: nn.Module):
-    """Eval mode and no gradients inside; the model's previous mode is restored after."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            yield model
-    finally:
-        model.train(was_training)
 
 
 class Transformer(nn.Module):
@@ -278,7 +266,7 @@ class Transformer(nn.Module):
 
     def greedy_decode(self, src: torch.Tensor, max_len: int | None = None) -> list[list[int]]:
         """Most likely token at each step until </s> (kept) or max_len tokens, per example."""
-        with _eval_mode(self):
+        with eval_mode(self), torch.no_grad():
             ys, _ = self._greedy(src, max_len)
         out = []
         for row in ys[:, 1:].tolist():  # drop <s>
@@ -301,7 +289,7 @@ class Transformer(nn.Module):
                              f"token), got {length_penalty!r}")
         c, steps, k = self.config, self._max_steps(max_len), beam_size
         results = []
-        with _eval_mode(self):
+        with eval_mode(self), torch.no_grad():
             for b in range(src.size(0)):
                 memory, src_mask, _ = self.encode(src[b:b + 1])  # (1, S, C), (1, 1, 1, S)
                 alive, finished = [([c.bos_id], 0.0)], []  # (ids with <s>, sum log p)
@@ -364,7 +352,7 @@ def teacher_forcing_steps(model: Transformer, src_ids: list[int], tgt_ids: list[
         raise ValueError(f"top_k must be an int in [1, tgt_vocab_size={V}], got {top_k!r}")
     gold = _gold(model, tgt_ids)
     dec_in = [model.config.bos_id] + gold[:-1]
-    with _eval_mode(model):
+    with eval_mode(model), torch.no_grad():
         logits, _ = model(torch.tensor([list(src_ids)]), torch.tensor([dec_in]))  # (1, T, V)
     return [_step_dict(t, src_ids, dec_in[:t + 1], g, logits[0, t], top_k)
             for t, g in enumerate(gold)]
@@ -378,7 +366,7 @@ def free_running_steps(model: Transformer, src_ids: list[int], tgt_ids: list[int
     Stops after the model writes </s> or max_len tokens (greedy_decode's output).
     """
     gold = _gold(model, tgt_ids)
-    with _eval_mode(model):
+    with eval_mode(model), torch.no_grad():
         ys, step_logits = model._greedy(torch.tensor([list(src_ids)]), max_len)  # (1, 1 + n)
     ys = ys[0].tolist()
     return [_step_dict(t, src_ids, ys[:t + 1], gold[t] if t < len(gold) else None,
@@ -398,7 +386,8 @@ def train(model: Transformer, batches_fn: Callable[[int], Batch], steps: int, lr
           warmup: int = 100, clip: float = 1.0, label_smoothing: float = 0.0,
           seed: int | None = None, progress: bool = True) -> list[float]:
     """Adam(0.9, 0.98) with linear warmup to `lr`, then lr * sqrt(warmup / step) (the paper's
-    schedule, peaking at `lr`); returns the loss of every step.
+    schedule, peaking at `lr`: lr_at, passed to training.fit as its schedule); returns the
+    loss of every step.
 
     batches_fn(step) -> (src, tgt_in, tgt_out). With `seed`, dropout is seeded inside a
     forked RNG, so the caller's global random state is left as it was.
@@ -410,10 +399,15 @@ def train(model: Transformer, batches_fn: Callable[[int], Batch], steps: int, lr
     if not lr > 0 or not clip > 0:
         raise ValueError(f"lr and clip must be > 0, got lr={lr}, clip={clip}")
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.98), eps=1e-9)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, math.sqrt(warmup / (s + 1))))
     return fit(model, lambda step: model.loss(*batches_fn(step), label_smoothing=label_smoothing),
-               steps, optimizer, clip=clip, scheduler=schedule, seed=seed, progress=progress)
+               steps, optimizer, clip=clip, schedule=lambda step: lr_at(step, lr, warmup),
+               seed=seed, progress=progress)
+
+
+def lr_at(step: int, lr: float, warmup: int) -> float:
+    """The paper's learning rate at step `step` (0-based), peaking at `lr` after `warmup` steps:
+    lr * min((step + 1) / warmup, sqrt(warmup / (step + 1))), linear up, then 1 / sqrt(step)."""
+    return lr * min((step + 1) / warmup, math.sqrt(warmup / (step + 1)))
 
 
 def copy_task_batch(batch_size: int, min_len: int, max_len: int, vocab_size: int,

@@ -38,12 +38,97 @@ def test_seeded_runs_are_identical_and_leave_the_global_rng_alone():
     assert runs[0] == runs[1]
 
 
-def test_scheduler_is_stepped_once_per_update():
+class RecordingSGD(torch.optim.SGD):
+    """SGD that records, at each update, the lr of every param group it steps with."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seen = []
+
+    def step(self, closure=None):
+        self.seen.append([g["lr"] for g in self.param_groups])
+        return super().step(closure)
+
+
+def test_the_optimizer_steps_with_schedule_of_each_step_on_every_group():
+    model, loss_fn = regression()
+    groups = [{"params": model[0].parameters()}, {"params": model[2].parameters(), "lr": 7.0}]
+    opt = RecordingSGD(groups, lr=1.0)
+    asked = []
+
+    def schedule(step):
+        asked.append(step)
+        return 0.1 / (step + 1)
+
+    fit(model, loss_fn, 6, opt, schedule=schedule, progress=False)
+    assert asked == list(range(6))  # once per step, in order
+    assert opt.seen == [[0.1 / (s + 1)] * 2 for s in range(6)]  # exactly, on both groups
+
+
+def test_a_resumed_fit_asks_the_schedule_from_the_start_step_only():
+    model, loss_fn = regression()
+    opt = RecordingSGD(model.parameters(), lr=1.0)
+    fit(model, loss_fn, 5, opt, schedule=lambda s: 0.01 * s, start=3, progress=False)
+    assert opt.seen == [[0.03], [0.04]]
+
+
+def test_without_a_schedule_the_optimizer_keeps_its_lr():
+    model, loss_fn = regression()
+    opt = RecordingSGD(model.parameters(), lr=0.05)
+    fit(model, loss_fn, 3, opt, progress=False)
+    assert opt.seen == [[0.05]] * 3
+
+
+def test_transformer_and_pretrain_schedules_are_the_papers():
+    import math
+
+    from lmlib.pretrain import lr_at as cosine_lr
+    from lmlib.transformer import lr_at as paper_lr
+
+    lr, warmup = 5e-3, 40
+    # the exact floats torch's LambdaLR gave before (base_lr * factor)
+    assert [paper_lr(s, lr, warmup) for s in range(300)] == \
+        [lr * min((s + 1) / warmup, math.sqrt(warmup / (s + 1))) for s in range(300)]
+    assert max(paper_lr(s, lr, warmup) for s in range(300)) == paper_lr(warmup - 1, lr, warmup) == lr
+    assert cosine_lr(0, 1.0, 10, 110) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("bad, error", [(-0.1, ValueError), (float("nan"), ValueError),
+                                        (float("inf"), ValueError), (None, TypeError),
+                                        ("0.1", TypeError), (True, TypeError)])
+def test_a_bad_schedule_value_stops_before_that_step_and_names_it(bad, error):
+    model, loss_fn = regression()
+    model.eval()
+    opt = RecordingSGD(model.parameters(), lr=1.0)
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(error, match=r"schedule\(0\) returned .* at step 0"):
+        fit(model, loss_fn, 5, opt, schedule=lambda s: bad, progress=False)
+    assert opt.seen == [] and all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert model.training is False  # the mode is restored on the error too
+    opt = RecordingSGD(model.parameters(), lr=1.0)
+    with pytest.raises(error, match=r"schedule\(3\) returned .* at step 3"):
+        fit(model, loss_fn, 5, opt, schedule=lambda s: bad if s == 3 else 0.01, progress=False)
+    assert len(opt.seen) == 3
+
+
+def test_schedule_must_be_callable_and_the_old_scheduler_argument_is_gone():
     model, loss_fn = regression()
     opt = torch.optim.SGD(model.parameters(), lr=1.0)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 / (s + 1))
-    fit(model, loss_fn, 5, opt, scheduler=sched, progress=False)
-    assert opt.param_groups[0]["lr"] == pytest.approx(1.0 / 6)
+    with pytest.raises(TypeError, match="schedule must be None or a function"):
+        fit(model, loss_fn, 2, opt, schedule=0.1, progress=False)
+    with pytest.raises(TypeError, match="scheduler"):
+        fit(model, loss_fn, 2, opt, scheduler=None, progress=False)
+
+
+def test_fit_restores_every_part_of_the_model_to_its_mode():
+    model, loss_fn = regression()
+    model.train()
+    model[1].eval()  # a part kept in eval mode by the caller
+    seen = []
+    fit(model, loss_fn, 2, torch.optim.SGD(model.parameters(), lr=0.01),
+        callback=lambda step, loss: seen.append(model[1].training), progress=False)
+    assert seen == [True, True]  # fit trains in training mode
+    assert model.training and model[0].training and not model[1].training
 
 
 @pytest.mark.parametrize("kwargs, match", [({"steps": 0}, "steps"), ({"steps": True}, "steps"),
