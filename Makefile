@@ -17,7 +17,8 @@ endif
 export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 
-.PHONY: book wheel test test-book test-cpus test-colab unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert bench
+# Grade a folder of submitted notebooks: make grade SUBMISSIONS=folder (scripts/grade.py).
+.PHONY: grade book wheel test test-book test-cpus test-colab unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert bench
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,9 +41,18 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# make book INSTRUCTOR=1: the instructor's edition, the same book plus the exercises' solutions
+# (instructor/solutions.md), in _build/instructor/_build/html. The student book never has them.
+INSTRUCTOR ?=
 book: $(STAMP) _build/.lmlib-stamp web/node_modules/.installed
+ifeq ($(INSTRUCTOR),1)
+	$(BIN)/python scripts/instructor_toc.py _build/instructor_toc.yml
+	$(BIN)/jupyter-book build . --all -W -n --keep-going --toc _build/instructor_toc.yml --path-output _build/instructor
+	$(MAKE) --no-print-directory wheel WHEEL_DIR=_build/instructor/_build/html/wheels
+else
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	$(MAKE) --no-print-directory wheel WHEEL_DIR=_build/html/wheels
+endif
 
 # lmlib's wheel (with its corpora and checkpoints). The published book serves it at
 # wheels/ and every notebook's setup cell installs it in Colab (no git clone needed).
@@ -130,3 +140,6 @@ lock:
 
 clean:
 	rm -rf _build
+
+grade: $(STAMP)
+	$(BIN)/python scripts/grade.py $(SUBMISSIONS)
