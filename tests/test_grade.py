@@ -75,3 +75,39 @@ def test_grade_a_correct_and_a_wrong_submission(tmp_path):
         {"2-1": False, "2-2": False, "2-3": False}, report
     table = grade.render(report)
     assert "kim/02_forward_backward" in table and "3/3" in table and "0/3" in table
+
+
+WRONG = {  # the typical wrong answer to each exercise with hidden cases
+    "1-3": "def add_k(count_xy, count_x, vocab_size, k):\n    return (count_xy + k) / (count_x + k)\n",
+    "1-4": "def perplexity(probs):\n    return math.exp(-sum(math.log(p) for p in probs))\n",
+    "3-3": "def reverse_alignment(t, n):\n    return n - t\n",
+    "4-2": "def my_causal_mask(T):\n    return torch.triu(torch.ones(T, T, dtype=torch.bool))\n",
+    "4-3": "def receptive_field(n_layers, kernel):\n    return n_layers * kernel\n",
+    "5-3": "def shift(tgt_ids, bos_id, eos_id):\n    return [bos_id] + tgt_ids, [eos_id] + tgt_ids\n",
+    "6-2": "def top_k_probs(probs, k):\n    kept = torch.zeros_like(probs)\n    top = torch.topk(probs, k)\n"
+           "    kept[top.indices] = top.values\n    return kept\n",
+    "7-2": "def corrupt(u):\n    return 'mask' if u <= 0.8 else ('random' if u <= 0.9 else 'keep')\n",
+    "7-3": "def segment_ids(ids, sep_id):\n    first = ids.index(sep_id)\n    return [0] * first + [1] * (len(ids) - first)\n",
+    "8-1": "def cosine(u, v):\n    return u @ v\n",
+    "8-2": "def adapter_params(C, n):\n    return n * C\n",
+}
+
+
+@pytest.mark.parametrize("ex_id", sorted(WRONG))
+def test_hidden_cases_pass_the_solution_and_fail_the_typical_mistake(ex_id):
+    import math
+
+    import torch
+
+    sys.path.insert(0, str(ROOT / "instructor"))
+    from hidden_tests import HIDDEN
+
+    assert sorted(HIDDEN) == sorted(WRONG)
+    ns = {"math": math, "torch": torch}
+    exec(solutions(int(ex_id.split("-")[0]))[ex_id], ns)
+    ok, msg = HIDDEN[ex_id](ns)
+    assert ok, msg
+    ns = {"math": math, "torch": torch}
+    exec(WRONG[ex_id], ns)
+    ok, msg = HIDDEN[ex_id](ns)
+    assert not ok and msg
