@@ -226,6 +226,14 @@ def test_no_widget_state_or_remote_urls_in_the_html():
         assert "cdn.jsdelivr.net" not in s and "unpkg.com" not in s, rel
 
 
+def test_the_student_book_has_no_solutions():
+    # the answer key is built only into the instructor's edition (make book INSTRUCTOR=1)
+    assert not (BOOK / "instructor").exists()
+    for rel in PAGES:
+        s = (BOOK / rel).read_text(encoding="utf-8")
+        assert "풀이 보기" not in s and "연습문제 풀이 (교사용)" not in s, rel
+
+
 def test_lecture_map_anchors_are_stable_and_resolve():
     s = (BOOK / "book" / "lecture_map.html").read_text(encoding="utf-8")
     links = re.findall(r'href="\.\./(notebooks/[^"#]+\.html)#([^"]+)"', s)
