@@ -33,9 +33,12 @@ def _check_texts_labels(texts: Sequence[str], labels: Sequence[int] | None, name
             raise TypeError(f"{name} must hold str items, got {type(t).__name__}")
     if labels is None:
         return
-    if isinstance(labels, str) or len(labels) != len(texts):
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, (Sequence, np.ndarray)):
+        raise TypeError(f"labels must be a sequence of 0/1 labels as long as {name}, "
+                        f"got {type(labels).__name__}")
+    if len(labels) != len(texts):
         raise ValueError(f"labels must be a sequence as long as {name} ({len(texts)}), "
-                         f"got {len(labels) if not isinstance(labels, str) else 'a str'}")
+                         f"got {len(labels)}")
     for y in labels:
         if isinstance(y, bool) or not isinstance(y, (int, np.integer)) or y not in (0, 1):
             raise ValueError(f"labels must be 0 or 1, got {y!r}")
@@ -66,6 +69,8 @@ class TfidfLogReg:
 
     def correct(self, texts: Sequence[str], labels: Sequence[int]) -> np.ndarray:
         """1.0 where the prediction equals the label, else 0.0 (for lmlib.stats intervals)."""
+        if labels is None:
+            raise TypeError("labels must be a sequence of 0/1 labels as long as texts, got None")
         _check_texts_labels(texts, labels, "texts")
         return (self.predict(texts) == np.asarray(labels)).astype(float)
 
@@ -83,6 +88,8 @@ def tfidf_logreg(texts: Sequence[str], labels: Sequence[int], *, C: float = 1.0,
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
 
+    if labels is None:
+        raise TypeError("labels must be a sequence of 0/1 labels as long as texts, got None")
     _check_texts_labels(texts, labels, "texts")
     if len(set(int(y) for y in labels)) < 2:
         raise ValueError("labels must contain both classes 0 and 1")
@@ -99,6 +106,11 @@ def tfidf_logreg(texts: Sequence[str], labels: Sequence[int], *, C: float = 1.0,
         raise ValueError(f"min_df must be an int >= 1, got {min_df!r}")
     if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
         raise ValueError(f"max_iter must be an int >= 1, got {max_iter!r}")
+    if not isinstance(sublinear_tf, (bool, np.bool_)):
+        raise TypeError(f"sublinear_tf must be True or False, got {sublinear_tf!r}")
+    if min_df > len(texts):
+        raise ValueError(f"min_df={min_df} is more than the {len(texts)} texts: no n-gram can be "
+                         f"seen in min_df texts; lower min_df")
     vectorizer = TfidfVectorizer(analyzer=analyzer, ngram_range=ngram_range, min_df=min_df,
                                  sublinear_tf=sublinear_tf)
     with threadpool_limits(1):

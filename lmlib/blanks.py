@@ -35,6 +35,15 @@ class Blank:
     answer: str
     right: tuple[str, ...]
 
+    def __post_init__(self) -> None:
+        # frozen: the checked tuples are set with object.__setattr__ (a list becomes a tuple)
+        for side in ("left", "right"):
+            object.__setattr__(self, side, tuple(as_str_list(getattr(self, side), side, allow_empty=True)))
+        if not isinstance(self.answer, str):
+            raise TypeError(f"answer: expected the hidden word as a str, got {type(self.answer).__name__}")
+        if not self.answer:
+            raise ValueError("answer: expected the hidden word, got an empty str")
+
     def __str__(self) -> str:
         return " ".join((*self.left, "___", *self.right))
 
@@ -49,18 +58,24 @@ def make_blanks(sentences: Iterable[Sequence[str]], vocab: Iterable[str] | None 
     if isinstance(min_len, bool) or not isinstance(min_len, int) or min_len < 3:
         raise ValueError(f"min_len: expected an int >= 3 (a blank needs a word on each side), got {min_len!r}")
     known = None if vocab is None else set(as_str_list(vocab, "vocab"))
+    check_int(seed, "seed")
+    if isinstance(sentences, str) or not isinstance(sentences, Iterable):
+        raise TypeError(f"sentences: expected a list of token lists, got {type(sentences).__name__}")
     rng = random.Random(seed)
-    blanks = []
+    blanks, n = [], 0
     for i, s in enumerate(sentences):
         if isinstance(s, str):
             raise TypeError(f"sentences[{i}]: expected a list of tokens, got a str; tokenize first")
-        s = tuple(s)
+        s = tuple(as_str_list(s, f"sentences[{i}]", allow_empty=True))
+        n += 1
         if len(s) < min_len:
             continue
         positions = [j for j in range(1, len(s) - 1) if known is None or s[j] in known]
         if positions:
             j = rng.choice(positions)
             blanks.append(Blank(s[:j], s[j], s[j + 1:]))
+    if not n:
+        raise ValueError("sentences: expected at least one token list, got none")
     return blanks
 
 
@@ -73,8 +88,13 @@ class NGramBlankScorer:
         shorter list, e.g. the most frequent words, when the vocabulary is large; each
         must be known to the models, and make_blanks(vocab=candidates) keeps the answers
         among them."""
+        from .ngram import NGramLM
+
         if forward is None and backward is None:
             raise ValueError("forward, backward: expected at least one fitted NGramLM, got neither")
+        for name, model in (("forward", forward), ("backward", backward)):
+            if model is not None and not isinstance(model, NGramLM):
+                raise TypeError(f"{name}: expected a fitted NGramLM or None, got {type(model).__name__}")
         if forward is not None and forward.direction != "forward":
             raise ValueError(f"forward: expected a model with direction='forward', got {forward.direction!r}")
         if backward is not None and backward.direction != "backward":
@@ -104,6 +124,7 @@ class NGramBlankScorer:
 
     def scores(self, blank: Blank) -> dict[str, float]:
         """Log-score of every candidate word for this blank (natural log; -inf for probability 0)."""
+        _check_blank(blank)
         total = dict.fromkeys(self.candidates, 0.0)
         for model, ctx in ((self.forward, blank.left), (self.backward, blank.right)):
             if model is None:
@@ -115,9 +136,15 @@ class NGramBlankScorer:
 
     def rank_blank(self, blank: Blank, top_k: int | None = None) -> list[tuple[str, float]]:
         """Candidates sorted by score, best first (ties broken by the word, for reproducibility)."""
+        _check_blank(blank)
         check_int(top_k, "top_k", low=1, allow_none=True)
         ranked = sorted(self.scores(blank).items(), key=lambda ws: (-ws[1], ws[0]))
         return ranked[:top_k]
+
+
+def _check_blank(blank) -> None:
+    if not isinstance(blank, Blank):
+        raise TypeError(f"blank: expected a lmlib.blanks.Blank (from make_blanks), got {type(blank).__name__}")
 
 
 def blank_ranks(scorer, blanks: Sequence[Blank]) -> list[float]:
@@ -130,6 +157,9 @@ def blank_ranks(scorer, blanks: Sequence[Blank]) -> list[float]:
         raise TypeError(f"blanks: expected a list of Blank, got {type(blanks).__name__}")
     if not blanks:
         raise ValueError("blanks: expected at least one Blank, got none")
+    if not callable(getattr(scorer, "rank_blank", None)):
+        raise TypeError(f"scorer: expected an object with rank_blank(blank) (e.g. an NGramBlankScorer), "
+                        f"got {type(scorer).__name__}")
     ranks = []
     for i, b in enumerate(blanks):
         if not isinstance(b, Blank):
@@ -141,20 +171,28 @@ def blank_ranks(scorer, blanks: Sequence[Blank]) -> list[float]:
 
 def rank_summary(ranks: Sequence[float], ks: Sequence[int] = (1, 5)) -> dict[str, float]:
     """Accuracy@k for each k, mean reciprocal rank and n, from blank_ranks' ranks."""
-    if isinstance(ranks, str) or not isinstance(ranks, Sequence) or not ranks:
+    # ValueError for a str or None too: that is what this function has always raised (tests pin it)
+    if isinstance(ranks, (str, bytes)) or not isinstance(ranks, Sequence) or not ranks:
         raise ValueError(f"ranks: expected a non-empty list of ranks, got {ranks!r:.60}")
     for i, r in enumerate(ranks):
         if isinstance(r, bool) or not isinstance(r, (int, float)) or not (r >= 1):
             raise ValueError(f"ranks[{i}]: expected a rank >= 1 or math.inf, got {r!r}")
-    for k in ks:
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise ValueError(f"ks: expected ints >= 1, got {k!r}")
+    _check_ks(ks)
     out = {f"top{k}": sum(r <= k for r in ranks) / len(ranks) for k in ks}
     out["mrr"] = sum(0.0 if r == math.inf else 1.0 / r for r in ranks) / len(ranks)
     out["n"] = len(ranks)
     return out
 
 
+def _check_ks(ks) -> None:
+    if isinstance(ks, (str, bytes)) or not isinstance(ks, Iterable):
+        raise TypeError(f"ks: expected a list of ints >= 1, got {type(ks).__name__}")
+    for k in ks:
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"ks: expected ints >= 1, got {k!r}")
+
+
 def evaluate_blanks(scorer, blanks: Sequence[Blank], ks: Sequence[int] = (1, 5)) -> dict[str, float]:
     """Accuracy@k for each k and mean reciprocal rank of the answer over `blanks`."""
+    _check_ks(ks)  # before the (long) ranking, not after it
     return rank_summary(blank_ranks(scorer, blanks), ks)

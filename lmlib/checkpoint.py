@@ -9,8 +9,11 @@ use it; lmlib.pretrain adds the optimizer state for resuming.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
-from dataclasses import asdict, fields
+import math
+import os
+from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
 from torch import nn
@@ -29,8 +32,9 @@ def check_config(config, sizes: tuple[str, ...]) -> None:
     if isinstance(config.dropout, bool) or not isinstance(config.dropout, (int, float)) \
             or not 0.0 <= config.dropout < 1.0:
         raise ValueError(f"dropout must be a float in [0, 1), got {config.dropout!r}")
-    if not isinstance(config.layer_norm_eps, float) or not config.layer_norm_eps > 0:
-        raise ValueError(f"layer_norm_eps must be a float > 0, got {config.layer_norm_eps!r}")
+    if not isinstance(config.layer_norm_eps, float) or not config.layer_norm_eps > 0 \
+            or not math.isfinite(config.layer_norm_eps):
+        raise ValueError(f"layer_norm_eps must be a finite float > 0, got {config.layer_norm_eps!r}")
 
 
 def check_token_id(config, name: str) -> None:
@@ -60,7 +64,7 @@ class Saveable(nn.Module):
         SHA-256, into the folder `path`."""
         from safetensors.torch import save_model
 
-        path = Path(path)
+        path = _as_path(path)
         path.mkdir(parents=True, exist_ok=True)
         save_model(self, str(path / "model.safetensors"))  # a tied matrix is stored once
         meta = self._meta() | {"weights_sha256": weights_sha256(path)}
@@ -71,7 +75,8 @@ class Saveable(nn.Module):
         """The model saved by `save` in the folder `path`."""
         from safetensors.torch import load_model
 
-        path = Path(path)
+        path = _as_path(path)
+        _check_map_location(map_location)
         for name in ("config.json", "model.safetensors"):
             if not (path / name).is_file():
                 raise FileNotFoundError(f"{path / name} not found: `path` must be a folder "
@@ -92,14 +97,32 @@ class Saveable(nn.Module):
         if unknown:
             raise ValueError(f"{path / 'config.json'} has config keys {cls.config_class.__name__} "
                              f"does not know: {unknown} (known: {sorted(known)})")
+        required = sorted(f.name for f in fields(cls.config_class)
+                          if f.default is MISSING and f.default_factory is MISSING)
+        missing = [k for k in required if k not in meta["config"]]
+        if missing:
+            raise ValueError(f"{path / 'config.json'} lacks the config keys {missing} that "
+                             f"{cls.config_class.__name__} needs; the file is damaged or edited")
         recorded = meta.get("weights_sha256")
+        if recorded is not None and not isinstance(recorded, str):
+            raise ValueError(f"{path / 'config.json'}: weights_sha256 must be the hex SHA-256 str "
+                             f"that {cls.__name__}.save writes, got {recorded!r}")
         if recorded is not None and recorded != weights_sha256(path):
             raise ValueError(f"{path / 'model.safetensors'} does not match the SHA-256 recorded "
                              f"in config.json: the weights were damaged or edited; copy the "
                              f"checkpoint folder again")
-        config = cls.config_class(**meta["config"])
         extra = {k: v for k, v in meta.items() if k not in ("model", "config", "weights_sha256")}
-        model = cls(config, **extra)
+        takes = set(inspect.signature(cls.__init__).parameters) - {"self", "config"}
+        unknown = sorted(set(extra) - takes)
+        if unknown:
+            raise ValueError(f"{path / 'config.json'} has keys {cls.__name__} does not take: "
+                             f"{unknown} (it takes: {sorted(takes)})")
+        try:
+            config = cls.config_class(**meta["config"])
+            model = cls(config, **extra)
+        except (TypeError, ValueError) as err:  # each names the field; add the file
+            raise ValueError(f"{path / 'config.json'}: {err}") from None
+        _check_tokenizer(path, config)
         try:
             load_model(model, str(path / "model.safetensors"), device=map_location)
         except Exception as err:  # safetensors' own errors name no file
@@ -111,7 +134,47 @@ class Saveable(nn.Module):
 def weights_sha256(path: str | Path) -> str:
     """SHA-256 (hex) of the folder's model.safetensors, as recorded in its config.json."""
     digest = hashlib.sha256()
-    with open(Path(path) / "model.safetensors", "rb") as f:
+    with open(_as_path(path) / "model.safetensors", "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _as_path(path: object) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a folder path (str or pathlib.Path), got {type(path).__name__}")
+    return Path(path)
+
+
+def _check_map_location(map_location: object) -> None:
+    import torch
+
+    if not isinstance(map_location, (str, torch.device)):
+        raise TypeError(f"map_location must be a device name such as 'cpu' or 'cuda:0', "
+                        f"got {type(map_location).__name__}")
+    try:
+        torch.device(map_location)
+    except RuntimeError as err:
+        raise ValueError(f"map_location must be a device name such as 'cpu' or 'cuda:0', "
+                         f"got {map_location!r} ({err})") from None
+
+
+def _check_tokenizer(path: Path, config) -> None:
+    """A tokenizer.json saved beside the weights must fit the model: as many ids as its
+    vocabulary (a tokenizer copied from another model would give wrong tokens silently)."""
+    tok = path / "tokenizer.json"
+    if not tok.is_file() or not isinstance(getattr(config, "vocab_size", None), int):
+        return
+    try:
+        from tokenizers import Tokenizer
+
+        n = Tokenizer.from_file(str(tok)).get_vocab_size(with_added_tokens=True)
+    except ImportError:
+        return
+    except Exception as err:  # tokenizers' own errors name no file
+        raise ValueError(f"{tok} could not be read ({err}); the file is damaged: copy the "
+                         f"checkpoint folder again") from None
+    if n != config.vocab_size:
+        raise ValueError(f"{tok} has {n} ids but the model's vocab_size is {config.vocab_size}: "
+                         f"the tokenizer belongs to another model; save the model's own tokenizer "
+                         f"in its folder")

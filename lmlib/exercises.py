@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Sequence
 
+from .base import check_int
 from .text import BOS, EOS
 
 
@@ -44,9 +45,43 @@ def _number(answer, name: str = "answer") -> float:
     return float(answer)
 
 
-@lru_cache(maxsize=None)
+class _NotA(Exception):
+    """What a student's function returned cannot be read as the kind of answer checked."""
+
+
+def _as(convert, got, what: str):
+    """convert(got), or _NotA with a message for the student when it cannot be converted."""
+    try:
+        return convert(got)
+    except (TypeError, ValueError, RuntimeError, OverflowError) as err:
+        short = repr(got) if len(repr(got)) <= 40 else repr(got)[:37] + "..."
+        raise _NotA(f"fn이 돌려준 값 {short} ({type(got).__name__})을(를) {what}(으)로 읽을 수 없습니다: "
+                    f"{err}") from None
+
+
+def _student(check: Callable) -> Callable:
+    """A checker whose student function returned something unreadable answers with a Result."""
+    import functools
+
+    @functools.wraps(check)
+    def wrapper(*args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except _NotA as err:
+            return Result(False, str(err))
+    return wrapper
+
+
 def course_models(order: int = 2, smoothing: str = "mle", k: float = 1.0, direction: str = "forward"):
     """The reference n-gram model the exercises use: fitted on the course corpus's train split."""
+    from .ngram import NGramLM
+
+    NGramLM(order, smoothing=smoothing, k=k, direction=direction)  # the argument checks, by name
+    return _course_models(order, smoothing, float(k), direction)
+
+
+@lru_cache(maxsize=None)
+def _course_models(order: int, smoothing: str, k: float, direction: str):
     from .data import course_split
     from .ngram import NGramLM
 
@@ -76,6 +111,7 @@ def ch1_conditional(answer) -> Result:
     return Result(False, f"{value:.4g}은(는) 기대한 값과 다릅니다. count(난폭 운전)와 count(난폭)을 lm.count로 확인해 보세요.")
 
 
+@_student
 def ch1_sentence_logprob(fn: Callable) -> Result:
     """연습 1-2: fn(lm, tokens) -> log P(sentence) by the chain rule, checked on several sentences."""
     if not callable(fn):
@@ -86,7 +122,7 @@ def ch1_sentence_logprob(fn: Callable) -> Result:
         raw = fn(lm, list(tokens))
         if raw is None:
             return _TODO
-        got, want = float(raw), lm.sentence_logprob(tokens)
+        got, want = _as(float, raw, "숫자"), lm.sentence_logprob(tokens)
         if _close(got, want):
             continue
         no_eos = want - lm.logprob(EOS, tokens)
@@ -100,6 +136,7 @@ def ch1_sentence_logprob(fn: Callable) -> Result:
     return Result(True, "세 문장 모두 lm.sentence_logprob와 같습니다.")
 
 
+@_student
 def ch1_add_k(fn: Callable) -> Result:
     """연습 1-3: fn(count_xy, count_x, vocab_size, k) -> add-k probability."""
     if not callable(fn):
@@ -109,7 +146,7 @@ def ch1_add_k(fn: Callable) -> Result:
         raw = fn(cxy, cx, v, k)
         if raw is None:
             return _TODO
-        got, want = float(raw), (cxy + k) / (cx + k * v)
+        got, want = _as(float, raw, "숫자"), (cxy + k) / (cx + k * v)
         if _close(got, want):
             continue
         if _close(got, (cxy + k) / (cx + k)):
@@ -124,6 +161,7 @@ def ch1_add_k(fn: Callable) -> Result:
     return Result(True, "네 경우 모두 맞고, 한 문맥의 확률 합도 1입니다.")
 
 
+@_student
 def ch1_perplexity(fn: Callable) -> Result:
     """연습 1-4: fn(probs) -> perplexity of a list of per-token probabilities."""
     if not callable(fn):
@@ -132,7 +170,7 @@ def ch1_perplexity(fn: Callable) -> Result:
         raw = fn(list(probs))
         if raw is None:
             return _TODO
-        got = float(raw)
+        got = _as(float, raw, "숫자")
         want = math.exp(-sum(math.log(p) for p in probs) / len(probs))
         if _close(got, want):
             continue
@@ -156,6 +194,9 @@ def ch2_backward_factors(factors: Sequence[str]) -> Result:
         return _TODO
     if isinstance(factors, str) or not isinstance(factors, Sequence):
         raise TypeError("factors: expected a list of strings like ['P(갔었어)', ...]")
+    for i, f in enumerate(factors):
+        if not isinstance(f, str):
+            raise TypeError(f"factors[{i}]: expected a str like 'P(갔었어)', got {type(f).__name__}")
     want = ["P(갔었어)", "P(카페 | 갔었어)", "P(어제 | 카페 갔었어)"]
     got = [_norm_factor(f) for f in factors]
     if got == [_norm_factor(f) for f in want]:
@@ -173,6 +214,10 @@ def ch2_backward_sentence_prob(answer, sentence: str = "어제 카페 갔었어"
     if answer is None:
         return _TODO
     value = _number(answer)
+    if not isinstance(sentence, str):
+        raise TypeError(f"sentence: expected a str such as '어제 카페 갔었어', got {type(sentence).__name__}")
+    if not sentence.split():
+        raise ValueError(f"sentence: expected some words, got {sentence!r}")
     bwd = course_models(3, "add-k", 0.01, "backward")
     fwd = course_models(3, "add-k", 0.01, "forward")
     tokens = sentence.split()
@@ -234,6 +279,8 @@ def _torch_fn_check(fn: Callable, name: str) -> None:
 
 def ch3_bottleneck_size(answer, src_len: int = 30, d_hidden: int = 64) -> Result:
     """연습 3-1: how many numbers the plain decoder receives about a source of `src_len` tokens."""
+    check_int(src_len, "src_len", low=1)
+    check_int(d_hidden, "d_hidden", low=1)
     if answer is None:
         return _TODO
     value = _number(answer)
@@ -244,6 +291,7 @@ def ch3_bottleneck_size(answer, src_len: int = 30, d_hidden: int = 64) -> Result
     return Result(False, "인코더의 최종 상태 벡터의 크기를 생각해 보세요(d_hidden).")
 
 
+@_student
 def ch3_masked_softmax(fn: Callable) -> Result:
     """연습 3-2: fn(scores (B, S), lengths (B,)) -> weights, softmax over the real keys, 0 on padding."""
     import torch
@@ -255,7 +303,7 @@ def ch3_masked_softmax(fn: Callable) -> Result:
     got = fn(scores.clone(), lengths.clone())
     if got is None:
         return _TODO
-    got = torch.as_tensor(got, dtype=torch.float32)
+    got = _as(lambda x: torch.as_tensor(x, dtype=torch.float32), got, "텐서")
     if got.shape != scores.shape:
         return Result(False, f"모양이 {tuple(got.shape)}입니다. 입력과 같은 {tuple(scores.shape)}이어야 합니다.")
     real = torch.arange(7)[None, :] < lengths[:, None]
@@ -271,6 +319,7 @@ def ch3_masked_softmax(fn: Callable) -> Result:
     return Result(True, "각 행이 실제 키들 위의 확률 분포이고, 패딩은 정확히 0입니다.")
 
 
+@_student
 def ch3_reverse_alignment(fn: Callable) -> Result:
     """연습 3-3: fn(t, n) -> the source position output step t should attend to when reversing n tokens."""
     _torch_fn_check(fn, "fn")
@@ -290,6 +339,7 @@ def ch3_reverse_alignment(fn: Callable) -> Result:
 
 # ---- chapter 4 -------------------------------------------------------------------
 
+@_student
 def ch4_attention(fn: Callable) -> Result:
     """연습 4-1: fn(Q, K, V) -> (out, weights), softmax(Q K^T / sqrt(d)) V written out."""
     import torch
@@ -304,7 +354,7 @@ def ch4_attention(fn: Callable) -> Result:
         return _TODO
     if not (isinstance(res, tuple) and len(res) == 2):
         return Result(False, "(out, weights) 두 값을 튜플로 돌려주세요.")
-    out, w = (torch.as_tensor(x, dtype=torch.float32) for x in res)
+    out, w = (_as(lambda t: torch.as_tensor(t, dtype=torch.float32), x, "텐서") for x in res)
     want_out, want_w = scaled_dot_product_attention(Q, K, V)
     if w.shape == want_w.shape and torch.allclose(w, torch.softmax(Q @ K.T, dim=-1), atol=1e-5):
         return Result(False, "sqrt(d)로 나누는 것을 빠뜨렸습니다.")
@@ -317,6 +367,7 @@ def ch4_attention(fn: Callable) -> Result:
     return Result(True, "가중치와 출력 모두 lmlib.attention.scaled_dot_product_attention과 같습니다.")
 
 
+@_student
 def ch4_causal_mask(fn: Callable) -> Result:
     """연습 4-2: fn(T) -> bool (T, T), True where query i may attend to key j (j <= i)."""
     import torch
@@ -328,7 +379,7 @@ def ch4_causal_mask(fn: Callable) -> Result:
         got = fn(T)
         if got is None:
             return _TODO
-        got = torch.as_tensor(got).bool()
+        got = _as(lambda x: torch.as_tensor(x).bool(), got, "bool 텐서")
         want = causal_mask(T)
         if got.shape != want.shape:
             return Result(False, f"fn({T})의 모양이 {tuple(got.shape)}입니다. ({T}, {T})이어야 합니다.")
@@ -341,6 +392,7 @@ def ch4_causal_mask(fn: Callable) -> Result:
     return Result(True, "하삼각 마스크입니다. 디코더가 미래 단어를 보지 못하게 하는 바로 그 마스크입니다(5장).")
 
 
+@_student
 def ch4_receptive_field(fn: Callable) -> Result:
     """연습 4-3: fn(n_layers, kernel) -> how many input positions one output of a stacked CNN sees."""
     _torch_fn_check(fn, "fn")
@@ -366,6 +418,9 @@ def ch5_decoder_input(tokens: Sequence[str]) -> Result:
         return _TODO
     if isinstance(tokens, str) or not isinstance(tokens, Sequence):
         raise TypeError("tokens: expected a list of tokens like ['<s>', ...]")
+    for i, t in enumerate(tokens):
+        if not isinstance(t, str):
+            raise TypeError(f"tokens[{i}]: expected a str token like '<s>', got {type(t).__name__}")
     got = list(tokens)
     if got == [BOS, "I"]:
         return Result(True, "학습 중에는 정답 앞부분 '<s> I'가 들어갑니다(모델이 'I'를 맞혔든 못 맞혔든).")
@@ -376,6 +431,7 @@ def ch5_decoder_input(tokens: Sequence[str]) -> Result:
     return Result(False, "'went' 앞까지의 정답 타깃 시퀀스를 <s>부터 쓰세요.")
 
 
+@_student
 def ch5_shift(fn: Callable) -> Result:
     """연습 5-3: fn(tgt_ids, bos_id, eos_id) -> (decoder_input, decoder_output) for teacher forcing."""
     _torch_fn_check(fn, "fn")
@@ -398,6 +454,9 @@ def ch5_shift(fn: Callable) -> Result:
 
 def ch5_step_loss(answer, prob: float = 0.25) -> Result:
     """연습 5-2: the cross-entropy loss of one step where the gold token got probability `prob`."""
+    prob = _number(prob, "prob")
+    if not 0 < prob <= 1:
+        raise ValueError(f"prob: expected a probability in (0, 1], got {prob!r}")
     if answer is None:
         return _TODO
     value = _number(answer)
@@ -415,6 +474,7 @@ def ch5_step_loss(answer, prob: float = 0.25) -> Result:
 
 # ---- chapter 6 -------------------------------------------------------------------
 
+@_student
 def ch6_param_count(fn: Callable) -> Result:
     """연습 6-1: fn(vocab_size, max_len, d_model, n_layers) -> GPT parameters (d_ff = 4 d_model)."""
     from .gpt import PRESETS, GPTConfig, count_parameters
@@ -427,7 +487,7 @@ def ch6_param_count(fn: Callable) -> Result:
         got = fn(**case)
         if got is None:
             return _TODO
-        got = _number(got, "fn(...)")
+        got = _as(lambda x: _number(x, "fn(...)"), got, "숫자")
         want = count_parameters(GPTConfig(**case, n_heads=1))
         C, L, V, T = case["d_model"], case["n_layers"], case["vocab_size"], case["max_len"]
         if got == want:
@@ -442,6 +502,7 @@ def ch6_param_count(fn: Callable) -> Result:
     return Result(True, "층마다 12C² + 13C, 임베딩 (V + T)C, 마지막 LayerNorm 2C. GPT-2 small은 124,439,808개입니다.")
 
 
+@_student
 def ch6_top_k(fn: Callable) -> Result:
     """연습 6-2: fn(probs (V,), k) -> the top-k distribution: other tokens 0, renormalised."""
     import torch
@@ -456,7 +517,7 @@ def ch6_top_k(fn: Callable) -> Result:
         got = fn(probs.clone(), k)
         if got is None:
             return _TODO
-        got = torch.as_tensor(got, dtype=torch.float32)
+        got = _as(lambda x: torch.as_tensor(x, dtype=torch.float32), got, "텐서")
         want = next_token_probs(logits, top_k=k)
         if got.shape != want.shape:
             return Result(False, f"모양이 {tuple(got.shape)}입니다. 어휘 크기 그대로 {tuple(want.shape)}여야 합니다.")
@@ -513,6 +574,7 @@ def ch7_embedding_params(answer) -> Result:
     return Result(False, f"{value:,.0f}개는 기대한 값과 다릅니다.")
 
 
+@_student
 def ch7_mask_rule(fn: Callable) -> Result:
     """연습 7-2: fn(u) for u ~ U[0, 1) -> "mask" (80%), "random" (10%) or "keep" (10%)."""
     _torch_fn_check(fn, "fn")
@@ -531,6 +593,7 @@ def ch7_mask_rule(fn: Callable) -> Result:
     return Result(False, "비율이 다릅니다: " + ", ".join(f"{k} {v:.0%}" for k, v in share.items()) + " (기대: 80/10/10)")
 
 
+@_student
 def ch7_segments(fn: Callable) -> Result:
     """연습 7-3: fn(ids, sep_id) -> token_type_ids: 0 up to and including the first [SEP], then 1."""
     _torch_fn_check(fn, "fn")
@@ -539,7 +602,7 @@ def ch7_segments(fn: Callable) -> Result:
         got = fn(list(ids), 5)
         if got is None:
             return _TODO
-        got = [int(x) for x in got]
+        got = _as(lambda x: [int(v) for v in x], got, "정수 목록")
         first = ids.index(5)
         want = [0] * (first + 1) + [1] * (len(ids) - first - 1)
         if got == want:
@@ -552,6 +615,7 @@ def ch7_segments(fn: Callable) -> Result:
 
 # ---- chapter 8 -------------------------------------------------------------------
 
+@_student
 def ch8_cosine(fn: Callable) -> Result:
     """연습 8-1: fn(u, v) -> cosine similarity of two 1-D tensors."""
     import torch
@@ -564,7 +628,7 @@ def ch8_cosine(fn: Callable) -> Result:
         got = fn(u.clone(), v.clone())
         if got is None:
             return _TODO
-        got = float(got)
+        got = _as(float, got, "숫자")
         want = torch.cosine_similarity(u, v, dim=0).item()
         if abs(got - want) < 1e-5:
             continue
@@ -574,6 +638,7 @@ def ch8_cosine(fn: Callable) -> Result:
     return Result(True, "torch.cosine_similarity와 같습니다. 크기가 달라도 방향이 같으면 1입니다.")
 
 
+@_student
 def ch8_adapter_params(fn: Callable) -> Result:
     """연습 8-2: fn(C, n) -> parameters of the adapter Linear(C, n) (weights and biases)."""
     from .bert import BertConfig, BertForSequenceClassification
@@ -583,7 +648,7 @@ def ch8_adapter_params(fn: Callable) -> Result:
         got = fn(C, n)
         if got is None:
             return _TODO
-        got = _number(got, "fn(C, n)")
+        got = _as(lambda x: _number(x, "fn(C, n)"), got, "숫자")
         model = BertForSequenceClassification(
             BertConfig(vocab_size=16, max_len=8, d_model=C, n_heads=1, n_layers=1), n_labels=n)
         want = sum(p.numel() for p in model.freeze_base().parameters() if p.requires_grad)

@@ -29,7 +29,7 @@ def cached(repo_id: str, filename: str = "config.json", cache_dir: str | os.Path
     """True when ``filename`` of the model repository ``repo_id`` is in the local hub cache
     (``cache_dir``, default: huggingface_hub's, i.e. HF_HUB_CACHE or HF_HOME/hub)."""
     _check_repo_id(repo_id)
-    if not isinstance(filename, str) or not filename:
+    if not isinstance(filename, str) or not filename:  # TypeError for '' too, as the tests pin it
         raise TypeError(f"filename: expected a file name such as 'config.json', got {filename!r}")
     if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
         raise TypeError(f"cache_dir: expected a folder path or None, got {type(cache_dir).__name__}")
@@ -41,8 +41,7 @@ def cached(repo_id: str, filename: str = "config.json", cache_dir: str | os.Path
 
 def reachable(timeout: float = 3.0) -> bool:
     """True when a TCP connection to the hub's host opens within ``timeout`` seconds."""
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ValueError(f"timeout: expected a number of seconds > 0, got {timeout!r}")
+    _check_timeout(timeout)
     try:
         socket.create_connection((HUB_HOST, 443), timeout=timeout).close()
         return True
@@ -52,9 +51,16 @@ def reachable(timeout: float = 3.0) -> bool:
 
 def available(repo_id: str, timeout: float = 3.0, cache_dir: str | os.PathLike | None = None) -> bool:
     """Can ``from_pretrained(repo_id)`` work here? Offline: only from the cache; online: if the hub answers."""
+    _check_timeout(timeout)  # checked even where it is not used (offline), so a bad value never hides
     if cached(repo_id, cache_dir=cache_dir):
         return True
     return not offline() and reachable(timeout)
+
+
+def _check_timeout(timeout) -> None:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0 \
+            or timeout == float("inf"):
+        raise ValueError(f"timeout: expected a finite number of seconds > 0, got {timeout!r}")
 
 
 def _check_repo_id(repo_id) -> None:

@@ -36,6 +36,9 @@ def install_changes(before: Mapping[str, str], after: Mapping[str, str] | None =
     "restart": {name: (old, new)}}, where "restart" lists changed distributions already imported."""
     if not isinstance(before, Mapping):
         raise TypeError(f"before: expected the dict of installed() taken before pip ran, got {type(before).__name__}")
+    if after is not None and not isinstance(after, Mapping):
+        raise TypeError(f"after: expected the dict of installed() taken after pip ran (or None: now), "
+                        f"got {type(after).__name__}")
     after = installed() if after is None else after
     added = {n: v for n, v in after.items() if n not in before}
     changed = {n: (before[n], v) for n, v in after.items() if n in before and before[n] != v}
@@ -49,6 +52,12 @@ def report_install(before: Mapping[str, str], seconds: float | None = None) -> d
 
     Returns the dict of :func:`install_changes`.
     """
+    if seconds is not None:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise TypeError(f"seconds: expected the install's duration in seconds or None, "
+                            f"got {type(seconds).__name__}")
+        if not (0 <= seconds < float("inf")):
+            raise ValueError(f"seconds: expected a finite number of seconds >= 0, got {seconds!r}")
     changes = install_changes(before)
     now = installed()
     took = f" ({seconds:.0f}초)" if seconds is not None else ""

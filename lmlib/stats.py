@@ -30,8 +30,20 @@ class Interval:
     n: int
     level: float = 0.95
 
+    def __post_init__(self) -> None:
+        for name in ("estimate", "low", "high"):
+            _check_number(getattr(self, name), name)
+        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n < 1:
+            raise ValueError(f"n must be an int >= 1 (the sample size), got {self.n!r}")
+        if not self.low <= self.high:
+            raise ValueError(f"low must be <= high, got low={self.low!r}, high={self.high!r}")
+        if isinstance(self.level, bool) or not isinstance(self.level, (int, float)) \
+                or not 0 < self.level < 1:
+            raise ValueError(f"level must be a number strictly between 0 and 1, got {self.level!r}")
+
     def excludes(self, value: float = 0.0) -> bool:
         """True when the whole interval lies on one side of value (a difference that counts)."""
+        _check_number(value, "value")
         return self.low > value or self.high < value
 
     def __str__(self) -> str:
@@ -39,6 +51,15 @@ class Interval:
                 if self.level == 0.95 else
                 f"{self.estimate:.3f} ({self.level:.0%} 구간 {self.low:.3f}~{self.high:.3f}, "
                 f"n={self.n:,})")
+
+
+def _check_number(x: object, name: str) -> float:
+    """A finite real number (numpy floats included, bool refused)."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {type(x).__name__} {x!r}")
+    if not np.isfinite(x):
+        raise ValueError(f"{name} must be a finite number, got {x!r}")
+    return float(x)
 
 
 def _as_sample(values: object, name: str) -> np.ndarray:
@@ -65,6 +86,8 @@ def _check_options(level: float, n_boot: int, seed: int) -> None:
         raise ValueError(f"n_boot must be an int >= 100, got {n_boot!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if seed < 0:  # numpy's PCG64 takes non-negative seeds only
+        raise ValueError(f"seed must be an int >= 0, got {seed}")
 
 
 def bootstrap_ci(values: Sequence[float], level: float = 0.95, n_boot: int = 10_000,

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import numbers
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -86,6 +87,7 @@ def figure_report(fig) -> list[dict]:
         xy = values(xy).reshape(-1, 2) if np.size(xy) else np.empty((0, 2))
         return int(np.isfinite(xy).all(axis=1).sum())
 
+    _check_fig(fig)
     report = []
     for ax in fig.axes:
         if not ax.get_visible():
@@ -107,6 +109,29 @@ def figure_report(fig) -> list[dict]:
     return report
 
 
+def _check_fig(fig) -> None:
+    from matplotlib.figure import FigureBase
+
+    if not isinstance(fig, FigureBase):
+        raise TypeError(f"fig: expected a matplotlib Figure, got {type(fig).__name__}")
+
+
+def _check_ax(ax) -> None:
+    """ax=None makes a new figure; anything else must be a matplotlib Axes."""
+    from matplotlib.axes import Axes
+
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax: expected a matplotlib Axes or None (a new figure), got {type(ax).__name__}")
+
+
+def _real(x, name: str) -> float:
+    """A number (numpy and 0-d torch values too), as a float; bool and str are refused."""
+    if isinstance(x, bool) or isinstance(x, (str, bytes)) or not (
+            isinstance(x, numbers.Real) or hasattr(x, "__float__")):
+        raise TypeError(f"{name}: expected a number, got {type(x).__name__} {x!r}")
+    return float(x)
+
+
 def figure_png(fig):
     """`fig` as (base64 2x PNG, metadata): shown at 1x size, with `figure_report` in the metadata."""
     import base64
@@ -115,6 +140,7 @@ def figure_png(fig):
     from IPython.core.pylabtools import print_figure
     from PIL import Image
 
+    _check_fig(fig)
     if not fig.axes and not fig.texts:
         return None  # nothing to show (IPython shows no image for an empty figure either)
     report = figure_report(fig)
@@ -158,10 +184,17 @@ def bar_ranking(
     ax=None,
 ):
     """Horizontal bar chart of (label, value) pairs, best at the top; returns the Axes."""
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise TypeError(f"items: expected a list of (label, value) pairs, got {type(items).__name__}")
+    items = list(items)
     if not items:
         raise ValueError("items: expected at least one (label, value) pair, got none")
+    for i, item in enumerate(items):
+        if isinstance(item, (str, bytes)) or not isinstance(item, Sequence) or len(item) != 2:
+            raise TypeError(f"items[{i}]: expected a (label, value) pair, got {item!r}")
+    _check_ax(ax)
     labels = [str(lab) for lab, _ in items]
-    values = [float(v) for _, v in items]
+    values = [_real(v, f"items[{i}] value") for i, (_, v) in enumerate(items)]
     if not all(math.isfinite(v) for v in values):
         raise ValueError(f"items: every value must be finite, got {values}")
     if ax is None:
@@ -183,6 +216,13 @@ def bar_ranking(
 def chain_rule_plot(words: Sequence[str], contexts: Sequence[str], probs: Sequence[float], title: str = "", ax=None):
     """Draw each chain-rule factor P(w_i | context) as a bar, in the order it is computed; returns the Axes."""
     words, contexts = as_str_list(words, "words"), as_str_list(contexts, "contexts", allow_empty=True)
+    if isinstance(probs, (str, bytes)) or not isinstance(probs, Iterable):
+        raise TypeError(f"probs: expected a list of probabilities, got {type(probs).__name__}")
+    probs = [_real(p, f"probs[{i}]") for i, p in enumerate(probs)]
+    for i, p in enumerate(probs):
+        if not 0 <= p <= 1:  # NaN fails this too
+            raise ValueError(f"probs[{i}]: expected a probability in [0, 1], got {p!r}")
+    _check_ax(ax)
     if not (len(words) == len(contexts) == len(probs)):
         raise ValueError(
             f"words, contexts, probs: expected equal lengths, got {len(words)}, {len(contexts)}, {len(probs)}"
@@ -205,7 +245,26 @@ def heatmap(matrix, row_labels: Sequence[str], col_labels: Sequence[str], title:
     """Annotated heatmap of a 2-D array with Hangul tick labels; returns the Axes."""
     import numpy as np
 
-    m = np.asarray(matrix, dtype=float)
+    if matrix is None or isinstance(matrix, (str, bytes)):
+        raise TypeError(f"matrix: expected a 2-D array of numbers, got {type(matrix).__name__}")
+    try:
+        m = np.asarray(matrix, dtype=float)
+    except ValueError as err:  # ragged rows, or items that are not numbers
+        raw = np.asarray(matrix, dtype=object)
+        if raw.dtype == object and any(isinstance(v, (str, bytes)) for v in raw.ravel()):
+            raise TypeError(f"matrix: expected numbers, got {matrix!r:.60}") from None
+        raise ValueError(f"matrix: expected a 2-D array of numbers with rows of one length ({err})") from None
+    except TypeError:
+        raise TypeError(f"matrix: expected a 2-D array of numbers, got {type(matrix).__name__}") from None
+    row_labels = as_str_list(row_labels, "row_labels", allow_empty=True)
+    col_labels = as_str_list(col_labels, "col_labels", allow_empty=True)
+    if not isinstance(fmt, str):
+        raise TypeError(f"fmt: expected a format spec str such as '.2f', got {type(fmt).__name__}")
+    try:
+        format(0.5, fmt)
+    except ValueError:
+        raise ValueError(f"fmt: expected a format spec for numbers such as '.2f', got {fmt!r}") from None
+    _check_ax(ax)
     if m.ndim != 2 or m.shape != (len(row_labels), len(col_labels)):
         raise ValueError(
             f"matrix: expected shape ({len(row_labels)}, {len(col_labels)}) to match the labels, got {m.shape}"
@@ -231,6 +290,7 @@ def direction_diagram(tokens: Sequence[str], ax=None):
     tokens = as_str_list(tokens, "tokens", allow_empty=True)
     if len(tokens) < 2:
         raise ValueError(f"tokens: expected at least two tokens to show a reading order, got {len(tokens)}")
+    _check_ax(ax)
     n = len(tokens)
     if ax is None:
         _, ax = plt.subplots(figsize=(1.4 * n + 1.5, 2.6))
@@ -262,6 +322,9 @@ def set_log_scale(ax, axis: str = "x"):
 
     if axis not in ("x", "y"):
         raise ValueError(f"axis: expected 'x' or 'y', got {axis!r}")
+    if ax is None:
+        raise TypeError("ax: expected a matplotlib Axes, got None")
+    _check_ax(ax)
     target = ax.xaxis if axis == "x" else ax.yaxis
     (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
     target.set_major_locator(LogLocator(base=10))

@@ -77,7 +77,17 @@ def _element_id(kind: str, payload: str) -> str:
 
 def static_html(kind: str, data: dict, body: str, script: str) -> str:
     """Wrap `body` and `script` with `data` embedded as JSON into a self-contained HTML fragment."""
-    payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    if not isinstance(kind, str):
+        raise TypeError(f"kind: expected a short name such as 'nextword', got {type(kind).__name__}")
+    if not kind or not all(c.isalnum() or c in "-_" for c in kind):
+        raise ValueError(f"kind: expected letters, digits, '-' or '_' (it becomes a CSS class), got {kind!r}")
+    for name, value in (("body", body), ("script", script)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name}: expected a str, got {type(value).__name__}")
+    try:
+        payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"data: expected JSON-serialisable data (dicts, lists, str, numbers), got {err}") from None
     eid = _element_id(kind, payload + body)
     # No '<' at all inside the script element: '</script>' would end the tag, and '<!--<script>'
     # would make the parser swallow the real end tag. \u003c is the same '<' to JSON.parse.
@@ -85,8 +95,16 @@ def static_html(kind: str, data: dict, body: str, script: str) -> str:
     return (
         _STYLE + f'<div class="lmcb-widget lmcb-{kind}" id="{eid}">{body}'
         f'<script type="application/json">{safe}</script>'
-        f"<script>{script % {'id': eid}}</script></div>"
+        f"<script>{_fill_id(script, eid)}</script></div>"
     )
+
+
+def _fill_id(script: str, eid: str) -> str:
+    try:
+        return script % {"id": eid}
+    except (KeyError, ValueError, TypeError) as err:
+        raise ValueError(f"script: expected JavaScript whose only %-placeholder is %(id)s "
+                         f"(write a literal % as %%), got an error filling it: {err!r}") from None
 
 
 def show(widget, static: str) -> None:
@@ -127,9 +145,11 @@ def _ranked(lm, context: Sequence[str], top_k: int) -> list[tuple[str, float]]:
     return [(w, round(float(p), 6)) for w, p in ranked]
 
 
-def _check_contexts(contexts, top_k) -> None:
+def _check_contexts(contexts, top_k, lm=None) -> None:
     if isinstance(contexts, str):
         raise TypeError(f"contexts: expected a list of context strings, got the str {contexts!r}; wrap it: [{contexts!r}]")
+    if not isinstance(contexts, (list, tuple)):
+        raise TypeError(f"contexts: expected a list of context strings, got {type(contexts).__name__}")
     if not contexts:
         raise ValueError("contexts: expected at least one example context for the static view")
     for i, c in enumerate(contexts):
@@ -137,11 +157,13 @@ def _check_contexts(contexts, top_k) -> None:
             raise TypeError(f"contexts[{i}]: expected a str such as '나는 어제', got {type(c).__name__}")
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
         raise ValueError(f"top_k: expected a positive int, got {top_k!r}")
+    if not all(callable(getattr(lm, m, None)) for m in ("continuations", "rank")):
+        raise TypeError(f"lm: expected a fitted lmlib.ngram.NGramLM, got {type(lm).__name__}")
 
 
 def next_word_html(lm, contexts: Sequence[str], top_k: int = 10) -> str:
     """Static next-word explorer: pick one of the precomputed contexts, see the ranked next words."""
-    _check_contexts(contexts, top_k)
+    _check_contexts(contexts, top_k, lm)
     data = {"contexts": {c: _ranked(lm, c.split(), top_k) for c in contexts}}
     options = "".join(f'<option value="{html.escape(c)}">{html.escape(c)} ___</option>' for c in contexts)
     body = (f"<b>다음 단어 탐색기</b> (정적 버전: 미리 계산한 문맥)<br>"
@@ -151,7 +173,7 @@ def next_word_html(lm, contexts: Sequence[str], top_k: int = 10) -> str:
 
 def next_word_explorer(lm, contexts: Sequence[str], top_k: int = 10) -> None:
     """Type a context, see the model's ranked next words as a bar chart (live and static)."""
-    _check_contexts(contexts, top_k)
+    _check_contexts(contexts, top_k, lm)
     import ipywidgets as W
     from IPython.display import display
     import matplotlib.pyplot as plt
