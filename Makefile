@@ -18,7 +18,7 @@ export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 
 # Grade a folder of submitted notebooks: make grade SUBMISSIONS=folder (scripts/grade.py).
-.PHONY: grade book wheel test test-book test-cpus test-colab unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert bench
+.PHONY: grade book slides test-slides wheel test test-book test-cpus test-colab unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert bench
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,15 @@ test: $(STAMP)
 # the same file when _build/html exists (and skips it on a fresh clone).
 test-book: book
 	$(BIN)/python -m pytest tests/test_book.py -p no:cacheprovider -q
+
+# Lecture slides: one reveal.js deck per chapter from the stored outputs (scripts/slides.py), in
+# _build/slides (index.html lists them); reveal.js, SVG formulas and NanumGothic are served from there.
+slides: $(STAMP) web/node_modules/.installed
+	$(BIN)/python scripts/slides.py
+
+# The decks in headless Chromium at 1280x720 (tests/test_slides.py): every slide paged, fits, offline.
+test-slides: slides
+	$(BIN)/python -m pytest tests/test_slides.py -p no:cacheprovider -q
 
 # The stored outputs must not depend on the CPU. nbval again as on other x86 CPUs with AVX2:
 # PyTorch's own SIMD kernels (ATEN_CPU_CAPABILITY: the scalar default and avx2) and MKL's
