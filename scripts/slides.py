@@ -102,6 +102,40 @@ def markdown(math: Math) -> MarkdownIt:
     return md
 
 
+def bibliography(path: Path = ROOT / "book" / "references.bib") -> dict[str, tuple[list[str], str]]:
+    """key -> (authors' last names, year), from the book's references.bib."""
+    out = {}
+    for key, body in re.findall(r"@\w+\{([^,\s]+),(.*?)\n\}", path.read_text(encoding="utf-8"), re.S):
+        author = re.search(r"\bauthor\s*=\s*\{(.*)\},?\s*$", body, re.M)
+        year = re.search(r"\byear\s*=\s*\{?(\d{4})", body)
+        names = []
+        for name in re.split(r"\s+and\s+", author.group(1) if author else key):
+            name = re.sub(r"[{}\\]", "", name).strip()
+            names.append(name.split(",")[0].strip() if "," in name else name.split()[-1])
+        out[key] = (names, year.group(1) if year else "")
+    return out
+
+
+BIB = bibliography()
+
+
+def _authors(names: list[str]) -> str:
+    if len(names) > 2:
+        return f"{names[0]} <em>et al.</em>"
+    return " and ".join(names)
+
+
+def citations(source: str) -> str:
+    """MyST's {cite:p}`a,b` and {cite:t}`a` as the book prints them (author-year, sphinxcontrib-bibtex)."""
+    def cite(m):
+        keys = [k.strip() for k in m.group(2).split(",")]
+        refs = [BIB.get(k, ([k], "")) for k in keys]
+        if m.group(1) == "t":
+            return "; ".join(f'<span class="cite">{_authors(n)} [{y}]</span>' for n, y in refs)
+        return '<span class="cite">[' + "; ".join(f"{_authors(n)}, {y}" for n, y in refs) + "]</span>"
+    return re.sub(r"\{cite:([pt])\}`([^`]+)`", cite, source)
+
+
 def blocks(md: MarkdownIt, source: str) -> list[tuple[str, str]]:
     """A markdown cell's top-level blocks as (kind, markdown source): kind is the opening
     token's type ("heading_open", "paragraph_open", "bullet_list_open", "math_block", ...)."""
@@ -159,7 +193,9 @@ def pre(text: str, cls: str = "output") -> tuple[str, float]:
         note = f'<p class="cut">… 출력 {len(lines) - PRE_MAX_LINES}줄 생략(전체는 책과 노트북에)</p>'
         lines = lines[:PRE_MAX_LINES]
     body = html.escape("\n".join(lines))
-    return f'<pre class="{cls}">{body}</pre>{note}', 0.78 * len(lines) + 0.9 + (1 if note else 0)
+    # a long line wraps: ~104 columns at the output's type, a Hangul letter two columns
+    rows = sum(max(1, math.ceil(sum(2 if ord(ch) > 0x2e80 else 1 for ch in line) / 104)) for line in lines)
+    return f'<pre class="{cls}">{body}</pre>{note}', 0.8 * rows + 0.9 + (1 if note else 0)
 
 
 def shows_code(cell) -> bool:
@@ -189,7 +225,8 @@ class Slide:
     def html(self) -> str:
         level = "h1" if self.kind == "title" else "h2"
         return (f'<section class="{self.kind}"><div class="slide-body">'
-                f'<{level}>{self.title}</{level}>\n' + "\n".join(self.items) + "</div></section>")
+                f'<{level}>{self.title}</{level}>\n<div class="slide-content">\n' + "\n".join(self.items)
+                + "\n</div></div></section>")
 
 
 class Deck:
@@ -239,7 +276,9 @@ class Deck:
             if index == setup:
                 continue
             if cell.cell_type == "markdown":
-                for kind, src in blocks(self.md, cell.source):
+                # links to another chapter go to its deck
+                source = re.sub(r"\]\((0\d_\w+)\.ipynb(?:#[^)]*)?\)", r"](\1.html)", citations(cell.source))
+                for kind, src in blocks(self.md, source):
                     if kind.startswith("heading_open"):
                         level = int(kind[-1])
                         title = re.sub(r"^<h\d>|</h\d>\s*$", "", self.render(src).strip())
@@ -380,10 +419,10 @@ SLIDES_JS = """// Reveal at the decks' logical size; a slide whose content overf
   function fit(slide) {
     var body = slide && slide.querySelector(':scope > .slide-body');
     if (!body || slide.dataset.fit) return;
-    var s = 1;
+    var content = body.querySelector(':scope > .slide-content'), s = 1;
     while ((body.scrollHeight > H || body.scrollWidth > W) && s > 0.56) {
       s = Math.round((s - 0.05) * 100) / 100;
-      body.style.fontSize = s + 'em';
+      content.style.fontSize = s + 'em';
     }
     slide.dataset.fit = String(s);
   }
@@ -424,9 +463,10 @@ SLIDES_CSS = """/* The decks' look: NanumGothic, 28 px type, figures and tables 
 .reveal ul, .reveal ol { display: block; margin: 0 0 0.55em 1.1em; }
 .reveal li { margin: 0.15em 0; }
 .reveal strong { color: #12324f; }
+.reveal .cite { color: #4a5a6a; font-size: 0.85em; }
 .reveal code { font-family: var(--r-code-font); font-size: 0.85em; background: #f2f4f7; padding: 0 0.15em; border-radius: 3px; }
-.reveal pre { width: 100%%; box-shadow: none; margin: 0.3em 0 0.6em; font-size: 0.6em; line-height: 1.35; }
-.reveal pre.output, .reveal pre.code { font-family: var(--r-code-font); white-space: pre; background: #f6f7f9; border-left: 4px solid #c9d3de; padding: 0.5em 0.8em; overflow: visible; }
+.reveal pre { width: 100%%; box-sizing: border-box; box-shadow: none; margin: 0.3em 0 0.6em; font-size: 0.62em; line-height: 1.35; }
+.reveal pre.output, .reveal pre.code { font-family: var(--r-code-font); white-space: pre-wrap; word-break: normal; overflow-wrap: anywhere; background: #f6f7f9; border-left: 4px solid #c9d3de; padding: 0.5em 0.8em; overflow: visible; }
 .reveal pre.code { background: #eef3f9; border-left-color: #5b8cc2; }
 .reveal p.cut { font-size: 0.55em; color: #777; margin-top: -0.4em; }
 .reveal .math svg text { font-family: "Nanum Gothic", "NanumGothic", sans-serif; }

@@ -8,8 +8,8 @@ fails the test, and the deck is opened at 1280x720 (a projector). It must show n
 page error, reveal.js ready, and at least 10 slides; the test pages through every slide with
 Reveal.next() to the last one (the chapter's 정리), and on each slide checks that the content
 fits the slide (after the deck's own shrink-to-fit, which may not go below 0.55) and no
-element reaches past the viewport, no formula left as TeX and every formula an SVG, and
-figures loaded. Hangul is drawn in NanumGothic from the deck's folder. Screenshots of the
+element reaches past the viewport, no formula left as TeX and every formula an SVG, no raw
+Markdown or MyST role (`**`, `](`, `{cite`), and figures loaded. Hangul is drawn in NanumGothic from the deck's folder. Screenshots of the
 title, the first figure, table, view and shrunk slide, and the last slide of each deck go to
 _build/slides-test/ (with report.json: slide counts, shrunk slides, formulas, figures).
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -38,6 +39,8 @@ DECKS = sorted(p.name for p in SLIDES.glob("0*.html"))
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("0*.ipynb"))
 VIEWPORT = {"width": 1280, "height": 720}
 MIN_SLIDES = 10
+# Markdown or MyST that did not render (as in tests/test_book.py)
+RAW_MARKUP = re.compile(r"\*\*|\]\((?:https?:|\.{0,2}/|#|[\w-]+\.(?:ipynb|md|html))[^)\s]*\)|\{(?:cite|ref|numref|doc|term)[:}]|:::")
 RAW_TEX = ["\\(", "\\)", "\\[", "\\]", "\\begin{", "\\frac", "\\mathrm", "$$", "\\text{"]
 
 
@@ -196,5 +199,7 @@ def test_deck(_chromium, site, slides_report, deck):
         assert s["wide"] == [], f"{where}: elements past the viewport: {s['wide']}"
         assert s["mathWithoutSvg"] == 0, f"{where}: formulas not rendered"
         assert not [t for t in RAW_TEX if t in s["text"]], f"{where}: raw TeX on the slide"
+        raw = [s["text"][max(0, m.start() - 30): m.end() + 30] for m in RAW_MARKUP.finditer(s["text"])]
+        assert not raw, f"{where}: raw markup on the slide: {raw}"
         assert all(i["ok"] for i in s["images"]), f"{where}: figure did not load: {s['images']}"
     assert any(s["images"] for s in seen), f"{deck}: no figure"
