@@ -29,6 +29,10 @@ How the slides are cut (from the notebooks as they are; no cell carries slide me
   type scaled down until it fits (never below 0.55); tests/test_slides.py checks that every
   slide fits at 1280x720.
 
+Why not `jupyter nbconvert --to slides`: nbconvert is not in the pinned environment
+(requirements.txt), its reveal template loads require.js and MathJax from CDNs, and slide_type
+metadata would cut at cell boundaries only; a deck here is a small page this script writes.
+
 Offline: reveal.js (dist/ and plugin/) is copied from web/node_modules (npm, web/package.json)
 into _build/slides/reveal.js/; formulas are rendered to SVG now by web/tex2svg.js (MathJax
 from npm, as the book does), so no deck loads MathJax; Hangul is NanumGothic (the book's
@@ -201,7 +205,7 @@ def pre(text: str, cls: str = "output") -> tuple[str, float]:
 def shows_code(cell) -> bool:
     """A one- or two-line call whose result is shown: the code is the point of the slide."""
     lines = [l for l in cell.source.splitlines() if l.strip() and not l.lstrip().startswith("#")]
-    if not (1 <= len(lines) <= 2) or any(len(l) > 96 for l in lines):
+    if not (1 <= len(lines) <= 2) or any(len(l) > 110 for l in lines):
         return False
     if any(re.match(r"\s*(import|from|def|class|for|with|assert|if)\b", l) or re.match(r"\s*\w+\s*=", l)
            for l in lines):
@@ -497,7 +501,8 @@ INDEX = """<!doctype html>
 <style>
 body {{ font-family: "Nanum Gothic", "NanumGothic", sans-serif; max-width: 46rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.6; color: #222; word-break: keep-all; }}
 h1 {{ color: #1b3a5c; }}
-li {{ margin: 0.4rem 0; }}
+ul {{ list-style: none; padding: 0; }}
+li {{ margin: 0.5rem 0; }}
 a {{ color: #1f5fa8; }}
 .n {{ color: #777; font-size: 0.9em; }}
 </style>
@@ -506,9 +511,9 @@ a {{ color: #1f5fa8; }}
 <h1>강의 슬라이드</h1>
 <p>장마다 하나씩, 강의 순서대로입니다. 노트북에 저장된 출력(그림, 표, 결과)과 본문으로 만들었고,
 코드는 감추었습니다. 방향키로 넘기고(↓는 같은 절의 다음 장), Esc로 전체 보기, F로 전체 화면입니다.</p>
-<ol>
+<ul>
 {items}
-</ol>
+</ul>
 </body>
 </html>
 """
