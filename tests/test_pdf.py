@@ -1,0 +1,122 @@
+"""The book's PDF (`make pdf` = scripts/build_pdf.py: Jupyter Book's LaTeX builder + xelatex).
+
+Runs when _build/pdf/lm-coursebook.pdf exists (`make test-pdf` builds it first) and skips
+otherwise, as tests/test_book.py does without _build/html. Reads the text with poppler's
+pdftotext (apt: poppler-utils) and the LaTeX log kept next to the PDF.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PDF = ROOT / "_build" / "pdf" / "lm-coursebook.pdf"
+LOG = PDF.with_suffix(".log")
+
+if not PDF.is_file():
+    pytest.skip("the PDF is not built: `make test-pdf` builds it and runs these tests",
+                allow_module_level=True)
+if not shutil.which("pdftotext") or not shutil.which("pdfinfo"):
+    pytest.skip("pdftotext/pdfinfo not found (apt-get install poppler-utils)", allow_module_level=True)
+
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+# What text extraction gives back for a few characters: xetexko sets the middle dot of
+# "순방향·역방향" with the Korean font's glyph, which maps to U+30FB.
+SAME = str.maketrans({"・": "·", "\u00a0": " "})
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.translate(SAME))
+
+
+@lru_cache(maxsize=None)
+def pdf_text(first: int | None = None, last: int | None = None) -> str:
+    cmd = ["pdftotext", "-enc", "UTF-8"]
+    if first:
+        cmd += ["-f", str(first)]
+    if last:
+        cmd += ["-l", str(last)]
+    return subprocess.run(cmd + [str(PDF), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def chapter_title(nb: Path) -> str:
+    """The notebook's first heading, as Markdown writes it ("1장. 문장의 확률")."""
+    for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":
+            for line in "".join(cell["source"]).splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    raise AssertionError(f"{nb.name} has no heading")
+
+
+def page_count() -> int:
+    info = subprocess.run(["pdfinfo", str(PDF)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+
+
+def test_eight_chapters():
+    assert len(CHAPTERS) == 8
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_title_in_pdf(nb):
+    title = chapter_title(nb)
+    assert re.match(r"\d장\. ", title), title
+    assert _norm(title) in _norm(pdf_text()), f"{title!r} not found in the PDF's text"
+
+
+def test_table_of_contents():
+    """The contents come first: the heading 차례 and every chapter, with page numbers."""
+    front = _norm(pdf_text(1, 8))
+    assert "차례" in front
+    for nb in CHAPTERS:
+        assert _norm(chapter_title(nb)) in front, f"{nb.stem} missing from the table of contents"
+    # each chapter title: once in the contents, once (at least) as the chapter's heading
+    text = _norm(pdf_text())
+    for nb in CHAPTERS:
+        assert text.count(_norm(chapter_title(nb))) >= 2, nb.stem
+
+
+def test_text_is_korean():
+    """The text comes back as Hangul (real glyphs with a Unicode mapping, not boxes)."""
+    text = pdf_text()
+    letters = [c for c in text if c.isalpha()]
+    hangul = [c for c in letters if "\uac00" <= c <= "\ud7a3"]
+    assert len(letters) > 50_000
+    assert len(hangul) / len(letters) > 0.30, f"Hangul is {len(hangul) / len(letters):.0%} of the letters"
+
+
+def test_no_missing_characters():
+    """Every character had a glyph: xelatex logs 'Missing character' otherwise."""
+    assert LOG.is_file(), f"{LOG} missing: scripts/build_pdf.py keeps the LaTeX log next to the PDF"
+    log = LOG.read_text(encoding="utf-8", errors="replace")
+    missing = sorted({line.strip() for line in log.splitlines() if "Missing character" in line})
+    assert not missing, "\n".join(missing[:20])
+    assert "Invalid UTF-8" not in log
+
+
+def test_page_count():
+    assert 50 < page_count() < 1000
+
+
+def test_fonts_embedded():
+    fonts = subprocess.run(["pdffonts", str(PDF)], capture_output=True, text=True, check=True).stdout
+    assert "NanumGothic" in fonts and "NanumGothicCoding" in fonts, fonts
+
+
+def test_formulas_and_views():
+    """Formulas are typeset (no TeX source left), and each interactive view became a note."""
+    text = pdf_text()
+    for tex in ("\\frac", "\\mid", "\\text{", "$$"):
+        assert tex not in text, f"raw TeX {tex!r} in the PDF"
+    assert "VBox(children=" not in text and "HBox(children=" not in text
+    widgets = sum(json.dumps(json.loads(nb.read_text(encoding="utf-8"))).count(
+        "application/vnd.jupyter.widget-view+json") for nb in CHAPTERS)
+    assert _norm(text).count("[대화형 보기]") >= min(widgets, 1)
