@@ -151,12 +151,14 @@ def blocks(md: MarkdownIt, source: str) -> list[tuple[str, str]]:
             kind = f"{tok.type}:{tok.tag}" if tok.type == "heading_open" else tok.type
             src = "\n".join(lines[a:b])
             math = kind.startswith("math_block")
-            # a display formula stays with the sentence around it ("연쇄 법칙은 $$...$$ 입니다")
+            # a display formula stays with the sentence around it ("연쇄 법칙은 $$...$$ 입니다"),
+            # a label with what it introduces ("**이 장을 마치면 할 수 있는 것**" and its list)
             if out and not kind.startswith("heading") and not out[-1][0].startswith("heading") and (math or after_math):
                 out[-1] = (out[-1][0], out[-1][1] + "\n\n" + src)
             else:
                 out.append((kind, src))
-            after_math = math
+            after_math = math or (kind == "paragraph_open" and len(src) < 60
+                                  and bool(re.fullmatch(r"\*\*[^*]+\*\*:?|.*[:：]", src.strip(), re.S)))
     return out
 
 
@@ -254,17 +256,28 @@ class Deck:
     def room(self, cost: float) -> Slide:
         s = self.current
         # the title slide carries the chapter's first paragraph only
-        if s.full or (s.items and (s.kind == "title" or s.used + cost > BUDGET)):
+        # (a short last item may run a line or so over: the slide's type shrinks a little)
+        over = s.used + cost > BUDGET + ((4 if s.kind == "summary" else 1.2) if cost <= 2 else 0)
+        if s.full or (s.items and (s.kind == "title" or over)):
             kind = "summary" if s.kind == "summary" else "text"
             title = "이 장에서는" if s.kind == "title" else (self.section + ' <span class="cont">(계속)</span>')
             s = self.start(title, kind)
         return s
 
-    def add(self, fragment: str, cost: float, alone: bool = False, kind: str = "text"):
+    def lead_in(self) -> tuple[list[str], float]:
+        """A short sentence left alone on a continuation slide ("4.1절의 문장도 탐색기로 볼 수
+        있습니다") moves onto the figure or view it introduces."""
+        s = self.current
+        if s.kind == "text" and not s.new_section and len(s.items) == 1 and s.used <= 2.5 and "(계속)" in s.title:
+            self.slides.pop()
+            return s.items, s.used
+        return [], 0.0
+
+    def add(self, fragment: str, cost: float, alone: bool = False, kind: str = "text", lead=((), 0.0)):
         if alone:
             s = self.start(self.section, kind)
-            s.items.append(fragment)
-            s.full = True
+            s.items += list(lead[0]) + [fragment]
+            s.used, s.full = lead[1], True
             return
         s = self.room(cost)
         s.items.append(fragment)
@@ -338,7 +351,8 @@ class Deck:
                 elif "application/vnd.jupyter.widget-view+json" in d and "text/html" in d:
                     self.flush(shown)
                     shown = []
-                    self.add(f'<div class="view">{d["text/html"]}</div>', 0, alone=True, kind="widget")
+                    self.add(f'<div class="view">{d["text/html"]}</div>', 0, alone=True, kind="widget",
+                             lead=self.lead_in())
                 elif "text/html" in d:
                     h = d["text/html"]
                     h = re.sub(r"<style scoped>.*?</style>", "", h, flags=re.S)
@@ -363,16 +377,18 @@ class Deck:
     def figure(self, index: int, k: int, b64: str) -> None:
         data = base64.b64decode(b64)
         w, h = png_size(data)
-        scale = min(FIGURE_BOX[0] / w, FIGURE_BOX[1] / h, 1.0)
         name = f"{self.path.stem}/fig-{index:02d}-{k}.png"
         (self.out / name).parent.mkdir(parents=True, exist_ok=True)
         (self.out / name).write_bytes(data)
         self.figures += 1
+        lead = self.lead_in()
+        box_h = FIGURE_BOX[1] - 40 * lead[1]
+        scale = min(FIGURE_BOX[0] / w, box_h / h, 1.0)
         shown = round(h * scale)
         self.add(f'<img class="figure" src="{name}" width="{round(w * scale)}" height="{shown}" alt="그림">',
-                 0, alone=True, kind="figure")
+                 0, alone=True, kind="figure", lead=lead)
         # a wide, low figure leaves room for the lines that read it
-        room = (FIGURE_BOX[1] - shown) / 39 - 0.8
+        room = (box_h - shown) / 39 - 0.8
         if room >= 3:
             self.current.full, self.current.used = False, BUDGET - room
 
