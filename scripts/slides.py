@@ -204,6 +204,14 @@ def pre(text: str, cls: str = "output") -> tuple[str, float]:
     return f'<pre class="{cls}">{body}</pre>{note}', 0.8 * rows + 0.9 + (1 if note else 0)
 
 
+_NUMBER = re.compile(r"\s*(?:[-+−]?[\d.,]+(?:e[-+]?\d+)?%?|[-+]?inf|nan|NaN|True|False|None|)\s*")
+
+
+def _cell(m) -> str:
+    """Numbers stay right-aligned in a table (slides.css); words read from the left."""
+    return m.group(0) if _NUMBER.fullmatch(html.unescape(m.group(1))) else f'<td class="t">{m.group(1)}</td>'
+
+
 def shows_code(cell) -> bool:
     """A one- or two-line call whose result is shown: the code is the point of the slide."""
     lines = [l for l in cell.source.splitlines() if l.strip() and not l.lstrip().startswith("#")]
@@ -356,6 +364,7 @@ class Deck:
                 elif "text/html" in d:
                     h = d["text/html"]
                     h = re.sub(r"<style scoped>.*?</style>", "", h, flags=re.S)
+                    h = re.sub(r"<td>([^<]*)</td>", _cell, h)
                     shown.append((f'<div class="table">{h}</div>', 0.95 * h.count("<tr") + 0.8))
                 elif "text/plain" in d:
                     shown.append(pre(d["text/plain"]))
@@ -495,7 +504,7 @@ SLIDES_CSS = """/* The decks' look: NanumGothic, 28 px type, figures and tables 
 .reveal .table table { font-size: 0.68em; border-collapse: collapse; margin: 0; }
 .reveal .table th, .reveal .table td { padding: 0.2em 0.6em; border: none; border-bottom: 1px solid #dde3ea; text-align: right; font-variant-numeric: tabular-nums; }
 .reveal .table thead th { border-bottom: 2px solid #9fb0c2; }
-.reveal .table tbody th { text-align: left; }
+.reveal .table tbody th, .reveal .table td.t { text-align: left; }
 .reveal img.figure { margin: 0.2em auto 0.6em; display: block; max-width: 100%%; height: auto; }
 .reveal .controls { transform: scale(0.6); transform-origin: 100%% 100%%; }
 .reveal .slide-number { right: auto; left: 8px; bottom: 8px; }
