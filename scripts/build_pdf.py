@@ -52,6 +52,105 @@ def _book_url(config, docname: str) -> str:
     return f"{docname}.html"
 
 
+class _HtmlTable:
+    """The cells of a pandas DataFrame's HTML (`<table class="dataframe">`), row by row."""
+
+    def __init__(self, html: str):
+        from html.parser import HTMLParser
+
+        self.rows: list[tuple[str, list[tuple[str, int, int, bool]]]] = []
+        table = self
+
+        class Parser(HTMLParser):
+            section, row, cell, skip = "tbody", None, None, 0
+
+            def handle_starttag(self, tag, attrs):
+                a = dict(attrs)
+                if tag in ("thead", "tbody"):
+                    self.section = tag
+                elif tag == "tr":
+                    self.row = []
+                elif tag in ("td", "th") and self.row is not None:
+                    self.cell = [[], int(a.get("colspan") or 1), int(a.get("rowspan") or 1), tag == "th"]
+                elif tag in ("style", "script"):
+                    self.skip += 1
+
+            def handle_endtag(self, tag):
+                if tag in ("td", "th") and self.cell is not None:
+                    text, colspan, rowspan, header = self.cell
+                    self.row.append((" ".join("".join(text).split()), colspan, rowspan, header))
+                    self.cell = None
+                elif tag == "tr" and self.row is not None:
+                    table.rows.append((self.section, self.row))
+                    self.row = None
+                elif tag in ("thead", "tbody"):
+                    self.section = "tbody"
+                elif tag in ("style", "script"):
+                    self.skip -= 1
+
+            def handle_data(self, data):
+                if self.cell is not None and not self.skip:
+                    self.cell[0].append(data)
+
+        Parser(convert_charrefs=True).feed(html)
+
+    def columns(self) -> int:
+        """Grid width, counting the cells that a rowspan above still covers."""
+        covered: dict[tuple[int, int], bool] = {}
+        width = 0
+        for r, (_, row) in enumerate(self.rows):
+            c = 0
+            for _, colspan, rowspan, _ in row:
+                while covered.get((r, c)):
+                    c += 1
+                for dr in range(rowspan):
+                    for dc in range(colspan):
+                        covered[(r + dr, c + dc)] = True
+                c += colspan
+            while covered.get((r, c)):
+                c += 1
+            width = max(width, c)
+        return width
+
+
+def dataframe_table(html: str):
+    """A docutils table of a DataFrame's HTML, for LaTeX (None if it is not one)."""
+    from docutils import nodes
+
+    if 'class="dataframe"' not in html or html.count("<table") != 1:
+        return None
+    parsed = _HtmlTable(html)
+    ncols = parsed.columns()
+    if not parsed.rows or ncols == 0:
+        return None
+    table = nodes.table(classes=["lmcb-dataframe"])
+    tgroup = nodes.tgroup(cols=ncols)
+    table += tgroup
+    for _ in range(ncols):
+        tgroup += nodes.colspec(colwidth=1)
+    thead, tbody = nodes.thead(), nodes.tbody()
+    for section, cells in parsed.rows:
+        row = nodes.row()
+        for text, colspan, rowspan, header in cells:
+            entry = nodes.entry()
+            if colspan > 1:
+                entry["morecols"] = colspan - 1
+            if rowspan > 1:
+                entry["morerows"] = rowspan - 1
+            if text:
+                para = nodes.paragraph()
+                para += nodes.strong(text=text) if header and section == "tbody" else nodes.Text(text)
+                entry += para
+            row += entry
+        (thead if section == "thead" else tbody).append(row)
+    if len(thead):
+        tgroup += thead
+    if not len(tbody):
+        return None
+    tgroup += tbody
+    return table
+
+
 def setup(app):
     from docutils import nodes
     from sphinx.transforms.post_transforms import SphinxPostTransform
@@ -73,8 +172,20 @@ def setup(app):
                 image = any(m.startswith("image/") or m == "application/pdf" for m in mimes)
                 interactive = WIDGET_MIME in mimes or (
                     "text/html" in mimes and plain.startswith("<IPython.core.display.HTML"))
-                if not interactive or image:
+                if image:
                     continue  # a PNG alternative, when there is one, is what LaTeX shows
+                if not interactive:
+                    # a DataFrame: its HTML table as a LaTeX table (pandas' text pads Hangul
+                    # as if it were as wide as a Latin letter, so its columns would not line up)
+                    html_node = mimes.get("text/html")
+                    table = dataframe_table(html_node.astext()) if html_node is not None else None
+                    if table is not None:
+                        ncols = table.children[0]["cols"]
+                        size = "small" if ncols <= 6 else "footnotesize" if ncols <= 10 else "scriptsize"
+                        bundle.replace_self(nodes.container(
+                            "", nodes.raw("", f"\\begingroup\\{size}", format="latex"), table,
+                            nodes.raw("", "\\endgroup", format="latex"), classes=["lmcb-dataframe"]))
+                    continue
                 docname = self.env.docname
                 node = bundle.parent
                 while node is not None:
