@@ -193,10 +193,34 @@ def setup(app):
                         docname = node["docname"]
                         break
                     node = node.parent
-                para = nodes.paragraph(text=NOTE.format(url=_book_url(self.config, docname)))
+                url = _book_url(self.config, docname)
+                before, after = NOTE.split("{url}")
+                para = nodes.paragraph()
+                para += [nodes.Text(before), nodes.reference(url, url, refuri=url), nodes.Text(after)]
                 bundle.replace_self(nodes.container("", para, classes=["lmcb-interactive-note"]))
 
+    class WideTablesSmaller(SphinxPostTransform):
+        """The book's own wide tables (the benchmark page's nine columns) in a smaller size."""
+
+        builders = ("latex",)
+        default_priority = 5
+
+        def run(self, **kwargs):
+            for table in list(self.document.findall(nodes.table)):
+                parent = table.parent
+                if parent is None or "lmcb-dataframe" in parent.get("classes", []):
+                    continue
+                tgroups = [n for n in table.children if isinstance(n, nodes.tgroup)]
+                ncols = tgroups[0]["cols"] if tgroups else 0
+                if ncols <= 6:
+                    continue
+                size = "footnotesize" if ncols <= 10 else "scriptsize"
+                i = parent.index(table)
+                parent.insert(i + 1, nodes.raw("", "\\endgroup", format="latex"))
+                parent.insert(i, nodes.raw("", f"\\begingroup\\{size}", format="latex"))
+
     app.add_post_transform(InteractiveViewNote)
+    app.add_post_transform(WideTablesSmaller)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

@@ -100,6 +100,9 @@ def test_no_missing_characters():
     missing = sorted({line.strip() for line in log.splitlines() if "Missing character" in line})
     assert not missing, "\n".join(missing[:20])
     assert "Invalid UTF-8" not in log
+    # latexmk ran xelatex until every reference and the contents settled
+    assert "There were undefined references" not in log
+    assert "Rerun to get" not in log
 
 
 def test_page_count():
