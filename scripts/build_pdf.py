@@ -1,4 +1,4 @@
-"""The whole book as one PDF: `make pdf` (= python scripts/build_pdf.py).
+"""The whole book as one PDF: `make pdf` (= python scripts/build_pdf.py), about 1-2 minutes.
 
 Jupyter Book's LaTeX builder with xelatex, from the chapters' STORED outputs (nothing is
 executed): a copy of _config.yml with `execute_notebooks: off` goes to _build/pdf-src/, the
@@ -7,15 +7,20 @@ build's), latexmk runs xelatex as often as the table of contents and references 
 result is copied to _build/pdf/lm-coursebook.pdf with its LaTeX log next to it
 (_build/pdf/lm-coursebook.log; tests/test_pdf.py reads both).
 
-The LaTeX settings themselves (Korean with kotex and the Nanum fonts, wrapped code lines) are in
-_config.yml under `latex:` and `sphinx: config: latex_*`. Needs texlive-xetex,
-texlive-lang-korean, texlive-latex-extra, texlive-fonts-recommended, latexmk, fonts-nanum
-(and poppler-utils for the test).
+The LaTeX settings themselves (Korean with kotex and the Nanum fonts, fallbacks for the few
+characters Nanum lacks, wrapped code lines, no xindy) are in _config.yml under `latex:` and
+`sphinx: config: latex_*`. Debian packages: texlive-xetex texlive-lang-korean
+texlive-latex-extra texlive-fonts-recommended latexmk fonts-nanum fonts-dejavu-core
+fonts-symbola (and poppler-utils for tests/test_pdf.py).
 
-This file is also a small Sphinx extension that only this build loads: in LaTeX an interactive
-lmlib view (an ipywidgets output whose static form is HTML) would print its Python repr
-("VBox(children=(HBox(..."); the PDF shows a short note in its place, with the address of the
-chapter's page in the online book where the view works.
+This file is also a small Sphinx extension that only this build loads (LaTeX builder only):
+- an interactive lmlib view (an ipywidgets output whose static form is HTML, no PNG) would print
+  its Python repr ("VBox(children=(HBox(..."); the PDF shows a short note in its place, with a
+  link to the chapter's page in the online book, where the view works. An output that has a
+  PNG shows the PNG.
+- a pandas DataFrame is typeset as a LaTeX table built from its HTML, not as pandas' text
+  (which pads Hangul as if it were as wide as a Latin letter, so columns would not line up);
+  wide tables get a smaller font.
 """
 
 from __future__ import annotations
@@ -251,6 +256,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--latex-only", action="store_true", help="write the LaTeX, skip xelatex")
     ap.add_argument("--fresh", action="store_true", help="drop the LaTeX build's doctree cache first")
+    ap.add_argument("--quiet", action="store_true", help="hide xelatex's output (the log is kept)")
     args = ap.parse_args(argv)
 
     start = time.monotonic()
@@ -261,11 +267,14 @@ def main(argv=None) -> int:
     for tool in ("xelatex", "latexmk"):
         if not args.latex_only and shutil.which(tool) is None:
             print(f"build_pdf: {tool} not found (apt-get install texlive-xetex texlive-lang-korean "
-                  "texlive-latex-extra texlive-fonts-recommended latexmk fonts-nanum)", file=sys.stderr)
+                  "texlive-latex-extra texlive-fonts-recommended latexmk fonts-nanum fonts-dejavu-core "
+                  "fonts-symbola)", file=sys.stderr)
             return 2
     if args.fresh:
         shutil.rmtree(SRC_BUILD, ignore_errors=True)
     shutil.rmtree(LATEX_DIR, ignore_errors=True)
+    for stale in (OUT_DIR / f"{NAME}.pdf", OUT_DIR / f"{NAME}.log"):
+        stale.unlink(missing_ok=True)  # a failed build must not leave the last PDF to be tested
     config = SRC_BUILD / "_config.yml"
     write_config(config)
 
@@ -297,7 +306,7 @@ def main(argv=None) -> int:
     # latexmk reruns xelatex until the table of contents and the references settle.
     res = run(["latexmk", "-pdfxe", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
                f"{NAME}.tex"], cwd=LATEX_DIR, env={**env, "LATEXOPTS": ""},
-              stdout=subprocess.DEVNULL if os.environ.get("BUILD_PDF_QUIET") else None)
+              stdout=subprocess.DEVNULL if args.quiet or os.environ.get("BUILD_PDF_QUIET") else None)
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     log = LATEX_DIR / f"{NAME}.log"
     if log.exists():
