@@ -21,6 +21,8 @@ This file is also a small Sphinx extension that only this build loads (LaTeX bui
 - a pandas DataFrame is typeset as a LaTeX table built from its HTML, not as pandas' text
   (which pads Hangul as if it were as wide as a Latin letter, so columns would not line up);
   wide tables get a smaller font.
+- an exercise's hint (`<details><summary>힌트</summary>`, raw HTML that LaTeX drops) keeps
+  its label: the hint text follows a bold "힌트".
 """
 
 from __future__ import annotations
@@ -224,8 +226,28 @@ def setup(app):
                 parent.insert(i + 1, nodes.raw("", "\\endgroup", format="latex"))
                 parent.insert(i, nodes.raw("", f"\\begingroup\\{size}", format="latex"))
 
+    class DetailsSummary(SphinxPostTransform):
+        """An exercise's `<details><summary>힌트</summary>` is raw HTML, which LaTeX drops:
+        the hint's text would follow the exercise unlabelled, so its summary becomes a label."""
+
+        builders = ("latex",)
+        default_priority = 5
+
+        def run(self, **kwargs):
+            import re
+
+            for raw in list(self.document.findall(nodes.raw)):
+                if "html" not in raw.get("format", "").split():
+                    continue
+                m = re.search(r"<summary>(.*?)</summary>", raw.astext(), re.S)
+                if m and m.group(1).strip():
+                    para = nodes.paragraph()
+                    para += nodes.strong(text=" ".join(m.group(1).split()))
+                    raw.replace_self(para)
+
     app.add_post_transform(InteractiveViewNote)
     app.add_post_transform(WideTablesSmaller)
+    app.add_post_transform(DetailsSummary)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

@@ -163,6 +163,10 @@ def test_dataframes_are_tables():
     assert source.count("\\begin{tabulary}") + source.count("\\begin{longtable}") > 40
     # pandas' text form of a wide frame ends its lines in a backslash, its row index in spaces
     assert "count(context+word)  count(context)" not in source
+    # each exercise hint (<details><summary>힌트</summary>, raw HTML) keeps its label
+    hints = sum("".join(cell["source"]).count("<summary>힌트</summary>")
+                for nb in CHAPTERS for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"])
+    assert source.count("\\sphinxAtStartPar\n\\sphinxstylestrong{힌트}\n") == hints > 0
 
 
 # --- no PDF needed ------------------------------------------------------------------------
