@@ -18,7 +18,7 @@ export PYTHONHASHSEED := 0
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 
 # Grade a folder of submitted notebooks: make grade SUBMISSIONS=folder (scripts/grade.py).
-.PHONY: grade book slides test-slides wheel test test-book test-cpus test-colab unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert bench
+.PHONY: grade book slides test-slides pdf test-pdf wheel test test-book test-cpus test-colab unit nbval notebooks setup-cell lock clean pretrain-gpt pretrain-bert finetune-bert bench
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -152,3 +152,12 @@ clean:
 
 grade: $(STAMP)
 	$(BIN)/python scripts/grade.py $(SUBMISSIONS)
+
+# The whole book as one PDF, _build/pdf/lm-coursebook.pdf: Jupyter Book's LaTeX builder + xelatex
+# from the stored outputs (nothing is executed; about a minute). Needs the TeX packages of .ci/run.
+pdf: $(STAMP) web/node_modules/.installed
+	$(BIN)/python scripts/build_pdf.py --quiet
+
+# The PDF's checks (tests/test_pdf.py; make test runs them too when the PDF exists).
+test-pdf: pdf
+	$(BIN)/python -m pytest tests/test_pdf.py -p no:cacheprovider -q
