@@ -15,16 +15,14 @@ weigh at most 1.5 MB with all they load. Korean search finds words with particle
 
 from __future__ import annotations
 
-import functools
 import html
-import http.server
 import json
 import re
-import threading
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
 import pytest
+from helpers import RAW_MARKUP, RAW_TEX, serve_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "_build" / "html"
@@ -42,25 +40,11 @@ MAX_PAGE_BYTES = 1_500_000
 ENGLISH_UI = ["Search this book", "Skip to main content", "Back to top", "previous page", "next page",
               "Launch on", "On this page", "Color mode", "System Settings", "Copyright",
               "Toggle primary sidebar", "Toggle secondary sidebar", "Link to this heading", "Colab logo"]
-# Markdown that did not render: bold marks, a [text](link), a MyST role or fence
-RAW_MARKUP = re.compile(r"\*\*|\]\((?:https?:|\.{0,2}/|#|[\w-]+\.(?:ipynb|md|html))[^)\s]*\)|\{(?:cite|ref|numref|doc|term)[:}]|:::")
-RAW_TEX = ["\\(", "\\)", "\\[", "\\]", "\\begin{", "\\frac", "\\mathrm", "$$"]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def site():
     """The built book over HTTP on 127.0.0.1 (file:// would hide what a web server changes)."""
-    handler = functools.partial(_Quiet, directory=str(BOOK))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with serve_folder(BOOK) as url:
+        yield url
 
 
 class Visit:

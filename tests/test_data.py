@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import local_nsmc_dir
 from lmlib import data
 from lmlib.data import Review, load_corpus, load_nsmc, nsmc_path, train_test_split
 
@@ -268,16 +269,11 @@ def test_load_nsmc_checks_the_header(clean_env):
 
 # --- NSMC: the real local copy (skipped where it is absent) ---------------------------
 
-def _local_nsmc_dir() -> Path | None:
-    if os.environ.get("LMLIB_NSMC_DIR"):
-        return Path(os.environ["LMLIB_NSMC_DIR"])
-    folder = REPO_ROOT.parent / "shared" / "data" / "nsmc"
-    return folder if folder.is_dir() else None
 
 
-@pytest.mark.skipif(_local_nsmc_dir() is None, reason="no local NSMC copy (LMLIB_NSMC_DIR unset)")
+@pytest.mark.skipif(local_nsmc_dir() is None, reason="no local NSMC copy (LMLIB_NSMC_DIR unset)")
 def test_local_nsmc_copy_counts_and_balance():
-    folder = _local_nsmc_dir()
+    folder = local_nsmc_dir()
     train = load_nsmc("train", data_dir=folder)
     test = load_nsmc("test", data_dir=folder)
     assert len(train) == 150_000 and len(test) == 50_000
@@ -357,9 +353,9 @@ def test_every_packaged_checkpoint_records_its_trained_ids():
         assert (checkpoint_dir(name) / "trained_ids.npz").stat().st_size < 2_000_000
 
 
-@pytest.mark.skipif(_local_nsmc_dir() is None, reason="no local NSMC copy (LMLIB_NSMC_DIR unset)")
+@pytest.mark.skipif(local_nsmc_dir() is None, reason="no local NSMC copy (LMLIB_NSMC_DIR unset)")
 def test_no_local_test_review_is_in_any_checkpoints_training_set():
     from lmlib.data import available_checkpoints, drop_trained_reviews
 
-    test = load_nsmc("test", data_dir=_local_nsmc_dir())
+    test = load_nsmc("test", data_dir=local_nsmc_dir())
     assert len(drop_trained_reviews(test, *available_checkpoints())) == len(test)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from helpers import local_nsmc_dir
 from lmlib import data
 from lmlib.data import KnownFile, NSMCFileError, load_nsmc, load_unlabeled_reviews, nsmc_path
 
@@ -331,16 +332,11 @@ def test_an_own_file_in_the_cache_is_not_accepted(clean_env):
 
 # --- the course's real files (skipped where they are absent) ---------------------------
 
-def _local_nsmc_dir() -> Path | None:
-    if os.environ.get("LMLIB_NSMC_DIR"):
-        return Path(os.environ["LMLIB_NSMC_DIR"])
-    folder = REPO_ROOT.parent / "shared" / "data" / "nsmc"
-    return folder if folder.is_dir() else None
 
 
-@pytest.mark.skipif(_local_nsmc_dir() is None, reason="no local NSMC copy (LMLIB_NSMC_DIR unset)")
+@pytest.mark.skipif(local_nsmc_dir() is None, reason="no local NSMC copy (LMLIB_NSMC_DIR unset)")
 def test_the_course_files_are_the_recorded_ones():
-    folder = _local_nsmc_dir()
+    folder = local_nsmc_dir()
     for split in ("train", "test"):
         path = nsmc_path(split, data_dir=folder, verify=True)
         assert len(load_nsmc(split, data_dir=folder, verify=True, limit=3)) == 3

@@ -16,16 +16,13 @@ _build/slides-test/ (with report.json: slide counts, shrunk slides, formulas, fi
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import re
 import shutil
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from helpers import RAW_MARKUP, RAW_TEX, serve_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 SLIDES = ROOT / "_build" / "slides"
@@ -39,23 +36,13 @@ DECKS = sorted(p.name for p in SLIDES.glob("0*.html"))
 CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("0*.ipynb"))
 VIEWPORT = {"width": 1280, "height": 720}
 MIN_SLIDES = 10
-# Markdown or MyST that did not render (as in tests/test_book.py)
-RAW_MARKUP = re.compile(r"\*\*|\]\((?:https?:|\.{0,2}/|#|[\w-]+\.(?:ipynb|md|html))[^)\s]*\)|\{(?:cite|ref|numref|doc|term)[:}]|:::")
-RAW_TEX = ["\\(", "\\)", "\\[", "\\]", "\\begin{", "\\frac", "\\mathrm", "$$", "\\text{"]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
+RAW_TEX = [*RAW_TEX, "\\text{"]
 
 
 @pytest.fixture(scope="module")
 def site():
-    handler = functools.partial(_Quiet, directory=str(SLIDES))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with serve_folder(SLIDES) as url:
+        yield url
 
 
 class Visit:
