@@ -1,4 +1,5 @@
-"""Shared fixtures for the tests: a headless Chromium page for the static HTML views.
+"""Shared fixtures for the tests: a headless Chromium page for the static HTML views, and an
+offline NSMC environment (nsmc_offline).
 
 The browser is Debian's /usr/bin/chromium (CI installs it), driven by the Python
 `playwright` package; `playwright install` is never needed, and nothing is downloaded.
@@ -70,3 +71,22 @@ def without_kiwipiepy(monkeypatch):
     monkeypatch.setattr(kiwi_lm, "_KIWI", None)
     monkeypatch.setattr(text, "_KIWI", None)
     monkeypatch.setattr(builtins, "__import__", fake_import)
+
+
+@pytest.fixture
+def nsmc_offline(tmp_path, monkeypatch):
+    """No LMLIB_NSMC_DIR, an empty private cache, not in Colab, and no network (a download fails
+    the test); returns tmp_path, whose cache/ is the NSMC cache's root."""
+    import sys
+
+    from lmlib import data
+
+    monkeypatch.delenv("LMLIB_NSMC_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+
+    def no_network(url, timeout):
+        raise AssertionError(f"tried to download {url}")
+
+    monkeypatch.setattr(data, "_open_url", no_network)
+    return tmp_path

@@ -82,17 +82,9 @@ def test_split_refuses_a_plain_string():
 # --- NSMC: path resolution --------------------------------------------------------
 
 @pytest.fixture
-def clean_env(tmp_path, monkeypatch):
-    """No LMLIB_NSMC_DIR, an empty private cache, not in Colab, and no network."""
-    monkeypatch.delenv("LMLIB_NSMC_DIR", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-
-    def no_network(url, timeout):
-        raise AssertionError(f"tried to download {url}")
-
-    monkeypatch.setattr(data, "_open_url", no_network)
-    return tmp_path
+def clean_env(nsmc_offline):
+    """No LMLIB_NSMC_DIR, an empty private cache, not in Colab, and no network (conftest)."""
+    return nsmc_offline
 
 
 def write_nsmc(folder: Path, split: str = "train", text: str = NSMC_TEXT) -> Path:

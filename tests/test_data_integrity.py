@@ -46,17 +46,10 @@ def known(text: str, what: str) -> KnownFile:
 
 
 @pytest.fixture
-def clean_env(tmp_path, monkeypatch):
-    """No LMLIB_NSMC_DIR, an empty private cache, not in Colab, and no network; GOOD (and
-    unlabeled_text()) stand for the course's local split of the test file."""
-    monkeypatch.delenv("LMLIB_NSMC_DIR", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-
-    def no_network(url, timeout):
-        raise AssertionError(f"tried to download {url}")
-
-    monkeypatch.setattr(data, "_open_url", no_network)
+def clean_env(nsmc_offline, monkeypatch):
+    """No LMLIB_NSMC_DIR, an empty private cache, not in Colab, and no network (conftest's
+    nsmc_offline); GOOD (and unlabeled_text()) stand for the course's local split of the test file."""
+    tmp_path = nsmc_offline
     monkeypatch.setitem(data.COURSE_NSMC_FILES, "ratings_test.txt",
                         known(GOOD, "the course's local split ratings_test.txt"))
     monkeypatch.setitem(data.COURSE_NSMC_FILES, "unlabeled_reviews.txt",
