@@ -16,6 +16,7 @@ timeout, same outputs).
 
 from __future__ import annotations
 
+import inspect
 import queue
 import time
 from typing import Any
@@ -33,7 +34,8 @@ def _sliced(original):
         while True:
             left = SLICE_S if deadline is None else max(0.0, deadline - time.monotonic())
             try:
-                return await original(*args, timeout=min(SLICE_S, left), **kwargs)
+                msg = original(*args, timeout=min(SLICE_S, left), **kwargs)
+                return await msg if inspect.isawaitable(msg) else msg  # async channels, or older sync ones
             except queue.Empty:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise
