@@ -139,7 +139,7 @@ def reproducible_cpu(threads: int = 1) -> str:
     """Make this process's CPU arithmetic for tiny models reproducible; returns what it did.
 
     Sets torch to `threads` threads (1 for the book's tiny models: on an idle 2-core machine
-    about 1.2x slower than 2 threads, but about 2.4x faster when another program keeps one
+    1.2-1.3x slower than 2 threads, but 2.4-3.6x faster when another program keeps one
     core busy; `python -m bench --only tiny_threads`) and pins MKL's matrix products to its
     COMPATIBLE code path, the one MKL promises gives the same bits on every x86 CPU: an
     AVX-512 Xeon, an AMD EPYC and a laptop compute the same products, so a chapter's training
