@@ -13,6 +13,7 @@ it when called), so every module, the torch-free n-gram ones too, can build on i
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -49,6 +50,19 @@ def check_int(value: object, name: str, low: int | None = None, allow_none: bool
         also = " or None" if allow_none else ""
         raise ValueError(f"{name} must be an int{bound}{also}, got {_short(value)}")
     return value
+
+
+def check_float(value: object, name: str, low: float | None = None, high: float | None = None,
+                low_open: bool = False, high_open: bool = False) -> float:
+    """`value` must be a finite real number (not a bool) in [low, high] (an open end where
+    low_open / high_open); returns it as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {_short(value)}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {_short(value)}")
+    if high is not None and (value >= high if high_open else value > high):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {_short(value)}")
+    return float(value)
 
 
 def check_token_id(value: object, name: str, vocab_size: int, vocab: str = "vocab_size",

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from .base import eval_mode
+from .base import check_float, check_int, eval_mode
 from .training import fit
 
 if TYPE_CHECKING:
@@ -92,6 +92,11 @@ def evaluate(model: nn.Module, stream: torch.Tensor, block_size: int, batch_size
 
 def lr_at(step: int, lr: float, warmup: int, steps: int, min_lr_ratio: float = 0.1) -> float:
     """Linear warmup for `warmup` steps, then cosine decay to lr * min_lr_ratio at `steps`."""
+    check_int(step, "step", low=0)
+    check_float(lr, "lr", low=0, low_open=True)
+    check_int(steps, "steps", low=1)
+    check_int(warmup, "warmup", low=0)  # warmup > steps is allowed: a short run that never peaks
+    check_float(min_lr_ratio, "min_lr_ratio", low=0, high=1)
     if step < warmup:
         return lr * (step + 1) / warmup
     progress = (step - warmup) / max(1, steps - warmup)

@@ -252,3 +252,24 @@ def test_base_imports_no_torch_and_no_lecture_module_imports_another_for_plumbin
             if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module != "base":
                 names = {a.name for a in node.names}
                 assert not names & plumbing, f"{path.name} imports {names & plumbing} from {node.module}"
+
+
+@pytest.mark.parametrize("value, kw, message", [
+    (float("nan"), {}, "lr must be a finite number"), (float("inf"), {}, "lr must be a finite number"),
+    ("1e-3", {}, "lr must be a finite number"), (True, {}, "lr must be a finite number"),
+    (0.0, {"low": 0, "low_open": True}, "lr must be > 0"), (-1.0, {"low": 0}, "lr must be >= 0"),
+    (1.5, {"high": 1}, "lr must be <= 1"), (1.0, {"high": 1, "high_open": True}, "lr must be < 1")])
+def test_check_float_names_the_argument_and_the_bound(value, kw, message):
+    from lmlib.base import check_float
+
+    with pytest.raises(ValueError, match=message):
+        check_float(value, "lr", **kw)
+
+
+def test_check_float_returns_a_float():
+    import numpy as np
+
+    from lmlib.base import check_float
+
+    assert check_float(np.float32(0.5), "lr", low=0, high=1) == 0.5
+    assert type(check_float(3, "lr")) is float
