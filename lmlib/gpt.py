@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import causal_mask, scaled_dot_product_attention
-from .base import check_special_ids, check_token_id, eval_mode
+from .base import check_float, check_special_ids, check_token_id, eval_mode
 from .checkpoint import Saveable, check_config
 
 KVCache = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values (B, nh, S, hs)
@@ -402,8 +402,8 @@ def _config_from_hf(hf) -> GPTConfig:
 
 def _check_sampling(temperature: float, top_k: int | None, top_p: float | None) -> None:
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
-            or not temperature > 0:
-        raise ValueError(f"temperature must be a number > 0 (use greedy=True for the argmax), "
+            or not 0 < temperature < float("inf"):  # inf would make every token equally likely
+        raise ValueError(f"temperature must be a finite number > 0 (use greedy=True for the argmax), "
                          f"got {temperature!r}")
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
         raise ValueError(f"top_k must be None or an int >= 1, got {top_k!r}")

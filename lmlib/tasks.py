@@ -42,6 +42,8 @@ Batch = tuple[torch.Tensor, torch.Tensor]  # x (B, L) token ids, y (B,) labels
 
 def task_vocab_size(seq_len: int, n_values: int) -> int:
     """Number of ids the task uses: n_values values plus one question per distance 1..seq_len-1."""
+    check_int(seq_len, "seq_len", low=2)
+    check_int(n_values, "n_values", low=2)
     return n_values + seq_len - 1
 
 

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention, causal_mask, padding_mask
-from .base import check_int, check_special_ids, eval_mode
+from .base import check_float, check_int, check_special_ids, eval_mode
 from .seq2seq import reverse_task_batch
 from .training import fit, reproducible_normal_, reproducible_uniform_
 
@@ -231,6 +231,7 @@ class Transformer(nn.Module):
     def loss(self, src: torch.Tensor, tgt_in: torch.Tensor, tgt_out: torch.Tensor,
              label_smoothing: float = 0.0) -> torch.Tensor:
         """Mean cross entropy of tgt_out = target + </s> (B, T), pad positions ignored."""
+        check_float(label_smoothing, "label_smoothing", low=0, high=1, high_open=True)
         if not isinstance(tgt_out, torch.Tensor) or not isinstance(tgt_in, torch.Tensor) \
                 or tgt_out.shape != tgt_in.shape:
             raise ValueError("tgt_out must be a tensor of tgt_in's shape (tgt_in shifted left)")
@@ -396,8 +397,9 @@ def train(model: Transformer, batches_fn: Callable[[int], Batch], steps: int, lr
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
     if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 1:
         raise ValueError(f"warmup must be an int >= 1, got {warmup!r}")
-    if not lr > 0 or not clip > 0:
-        raise ValueError(f"lr and clip must be > 0, got lr={lr}, clip={clip}")
+    check_float(lr, "lr", low=0, low_open=True)
+    check_float(clip, "clip", low=0, low_open=True)
+    check_float(label_smoothing, "label_smoothing", low=0, high=1, high_open=True)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.98), eps=1e-9)
     return fit(model, lambda step: model.loss(*batches_fn(step), label_smoothing=label_smoothing),
                steps, optimizer, clip=clip, schedule=lambda step: lr_at(step, lr, warmup),
