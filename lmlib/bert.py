@@ -27,6 +27,7 @@ hs head size (C // nh), V vocabulary size.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -35,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import scaled_dot_product_attention
-from .base import check_special_ids
+from .base import check_float, check_special_ids
 from .checkpoint import Saveable, check_config
 
 
@@ -521,14 +522,22 @@ class BertForSequenceClassification(_Saveable):
         return ClassifierOutput(logits, loss, out.attentions)
 
     @classmethod
-    def from_pretraining(cls, model: BertForPreTraining | BertModel,
-                         n_labels: int = 2) -> BertForSequenceClassification:
-        """A new classifier whose `bert` is a copy of the pretrained one (the heads are dropped)."""
+    def from_pretraining(cls, model: BertForPreTraining | BertModel, n_labels: int = 2,
+                         dropout: float | None = None) -> BertForSequenceClassification:
+        """A new classifier whose `bert` is a copy of the pretrained one (the heads are dropped).
+
+        dropout: the classifier's dropout rate (default: the pretrained config's). A model
+        pretrained without dropout (Cramming's recipe) is usually fine-tuned with some.
+        """
         base = model.bert if isinstance(model, BertForPreTraining) else model
         if not isinstance(base, BertModel):
             raise ValueError(f"model must be a BertForPreTraining or BertModel, "
                              f"got {type(model).__name__}")
-        clf = cls(base.config, n_labels).to(next(base.parameters()).device)
+        config = base.config
+        if dropout is not None:
+            check_float(dropout, "dropout", low=0, high=1, high_open=True)
+            config = dataclasses.replace(config, dropout=dropout)
+        clf = cls(config, n_labels).to(next(base.parameters()).device)
         clf.bert.load_state_dict(base.state_dict())  # copies: fine-tuning leaves `model` as it was
         return clf
 

@@ -146,6 +146,37 @@ def parallel_split(name: str = "ko_en", test_fraction: float = 0.1, seed: int = 
     return tok(train), tok(test)
 
 
+@dataclass(frozen=True)
+class SenseSentence:
+    """A held-out review in which `word` has the sense `sense`; the word's eojeol starts at
+    character `start` of `text` (lmlib/data/senses.tsv, chapter 8's L23 test)."""
+
+    id: str
+    word: str
+    sense: str
+    start: int
+    text: str
+
+
+def load_senses() -> list[SenseSentence]:
+    """The packaged two-senses set (scripts/make_sense_set.py): NSMC reviews, hand-checked,
+    that scripts/pretrain_bert.py leaves out of pretraining."""
+    path = _corpus_dir() / "senses.tsv"
+    rows = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines or lines[0] != "id\tword\tsense\tstart\ttext":
+        raise ValueError(f"{path}: the header must be 'id<TAB>word<TAB>sense<TAB>start<TAB>text'")
+    for i, line in enumerate(lines[1:], start=2):
+        cols = line.split("\t")
+        if len(cols) != 5 or not cols[3].isdigit():
+            raise ValueError(f"{path} line {i}: expected 5 tab-separated columns, start an int")
+        row = SenseSentence(cols[0], cols[1], cols[2], int(cols[3]), cols[4])
+        if not row.text.startswith(row.word, row.start):
+            raise ValueError(f"{path} line {i}: the text has no {row.word!r} at {row.start}")
+        rows.append(row)
+    return rows
+
+
 # ---------------------------------------------------------------------------
 # NSMC
 # ---------------------------------------------------------------------------

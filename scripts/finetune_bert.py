@@ -37,6 +37,7 @@ rank 0 writes the checkpoint and the report, which records the machine.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -74,7 +75,65 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--curve-steps", type=int, default=300,
                    help="at least this many steps per curve run (more passes over small data)")
     p.add_argument("--curve-test", type=int, default=10000, help="test reviews for the curve")
+    p.add_argument("--dropout", type=float, default=0.1,
+                   help="the classifiers' dropout (the pretrained model may have none)")
+    p.add_argument("--results-from", nargs="*", default=[], metavar="DIR",
+                   help="report folders of runs of this script with other --variants and the "
+                        "same settings: their results and curve runs are merged into this "
+                        "report (checked: same settings, data, tokenizer and, unless scratch, "
+                        "pretrained weights), so variants can train in parallel processes")
     return p.parse_args(argv)
+
+
+# The settings a merged report (--results-from) must share with this run.
+SHARED_ARGS = ("epochs", "batch_size", "lr", "lr_frozen", "max_len", "limit", "seed",
+               "val_reviews", "sizes", "curve_seeds", "curve_steps", "curve_test", "dropout")
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def merge_reports(report: dict, folders: list[str]) -> None:
+    """Add the variants of other runs' reports (--results-from) to `report`, in place.
+
+    Refuses a report whose settings, data, tokenizer or TF-IDF results differ from this
+    run's (TF-IDF is deterministic: the same split gives the same numbers), whose pretrained
+    weights differ for a variant that uses them, or that repeats a variant of this run.
+    """
+    for folder in folders:
+        path = Path(folder) / "report.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"--results-from {folder}: no report.json there")
+        other = json.loads(path.read_text())
+        for key in SHARED_ARGS:
+            if other["args"].get(key) != report["args"][key]:
+                raise ValueError(f"--results-from {folder}: {key} is {other['args'].get(key)!r} "
+                                 f"there, {report['args'][key]!r} here")
+        for key in ("data", "tokenizer_sha256"):
+            if other.get(key) != report[key]:
+                raise ValueError(f"--results-from {folder}: {key} differs from this run's")
+        if other["results"]["tfidf"]["test_accuracy"] != report["results"]["tfidf"]["test_accuracy"]:
+            raise ValueError(f"--results-from {folder}: its TF-IDF accuracy differs (another split?)")
+        for variant in other["args"]["variants"]:
+            if variant in report["results"]:
+                raise ValueError(f"--results-from {folder}: variant {variant!r} is in two reports")
+            if variant != "scratch" and other["pretrained_sha256"] != report["pretrained_sha256"]:
+                raise ValueError(f"--results-from {folder}: {variant!r} was fine-tuned from "
+                                 f"other pretrained weights")
+            report["results"][variant] = other["results"][variant]
+            report["merged_from"] = report.get("merged_from", []) + [
+                {"variant": variant, "command": other["command"], "machine": other["machine"]}]
+            if "curve" in report:
+                runs = {(r["size"], r["seed"]): r for r in other["curve"]["runs"]}
+                for run in report["curve"]["runs"]:
+                    theirs = runs[(run["size"], run["seed"])]
+                    if theirs["tfidf"] != run["tfidf"]:
+                        raise ValueError(f"--results-from {folder}: curve run {run['size']}/"
+                                         f"{run['seed']} has another TF-IDF result")
+                    run[variant] = theirs[variant]
 
 
 def encode_reviews(tok, texts, max_len):
@@ -139,9 +198,11 @@ def train_classifier(variant: str, pre, train_x, train_y, args, seed: int, steps
 
     torch.manual_seed(seed)
     if variant == "scratch":
-        model = BertForSequenceClassification(pre.config, n_labels=2)
+        config = dataclasses.replace(pre.config, dropout=args.dropout)
+        model = BertForSequenceClassification(config, n_labels=2)
     else:
-        model = BertForSequenceClassification.from_pretraining(pre, n_labels=2)
+        model = BertForSequenceClassification.from_pretraining(pre, n_labels=2,
+                                                               dropout=args.dropout)
     if variant == "frozen":
         model.freeze_base()
     lengths = [len(ids) for ids, _ in train_x]
@@ -246,6 +307,8 @@ def main(argv=None) -> dict:
         "devices": machine.describe(),
         "date": time.strftime("%Y-%m-%d"),
         "data": {"train_reviews": len(train_x), "test_reviews": len(test_x)},
+        "tokenizer_sha256": file_sha256(Path(args.pretrained) / "tokenizer.json"),
+        "pretrained_sha256": file_sha256(Path(args.pretrained) / "model.safetensors"),
         "results": {},
     }
 
@@ -302,6 +365,7 @@ def main(argv=None) -> dict:
             if machine.is_main:
                 (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False)
                                                  + "\n")
+    merge_reports(report, args.results_from)
     report["total_seconds"] = round(time.perf_counter() - t0, 1)
     if machine.is_main:
         out.mkdir(parents=True, exist_ok=True)

@@ -351,3 +351,18 @@ def test_no_local_test_review_is_in_any_checkpoints_training_set():
 
     test = load_nsmc("test", data_dir=local_nsmc_dir())
     assert len(drop_trained_reviews(test, *available_checkpoints())) == len(test)
+
+
+def test_the_two_senses_set_holds_three_words_of_two_senses_with_20_sentences_each():
+    from collections import Counter
+
+    from lmlib.data import load_senses
+
+    rows = load_senses()
+    counts = Counter((r.word, r.sense) for r in rows)
+    words = Counter(w for w, _ in counts)
+    assert len(words) >= 3 and all(n == 2 for n in words.values())
+    assert min(counts.values()) >= 20
+    assert len({r.id for r in rows}) == len(rows)  # one sense per review
+    # The word begins an eojeol at `start` (load_senses checks the word is there).
+    assert all(r.start == 0 or not r.text[r.start - 1].isalnum() for r in rows)

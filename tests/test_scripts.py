@@ -75,6 +75,31 @@ def test_finetune_bert_reports_baseline_variants_curve_and_trained_ids(tmp_path,
     assert (out / "model.safetensors").is_file()
 
 
+def test_finetune_bert_merges_variants_trained_in_other_processes(tmp_path, tiny_bert):
+    write_nsmc(tmp_path / "nsmc", 240, 80)
+    script = load_script("finetune_bert")
+    common = ["--data-dir", str(tmp_path / "nsmc"), "--pretrained", str(tiny_bert),
+              "--epochs", "1", "--batch-size", "16", "--max-len", "16", "--val-reviews", "40",
+              "--sizes", "64", "--curve-seeds", "2", "--curve-steps", "3", "--curve-test", "30"]
+    alone = script.main(common + ["--out", str(tmp_path / "s"), "--variants", "scratch"])
+    merged = script.main(common + ["--out", str(tmp_path / "m"), "--variants", "pretrained",
+                                   "frozen", "--results-from", str(tmp_path / "s")])
+    assert set(merged["results"]) == {"tfidf", "pretrained", "frozen", "scratch"}
+    assert merged["results"]["scratch"] == alone["results"]["scratch"]
+    assert [r["scratch"] for r in merged["curve"]["runs"]] == \
+        [r["scratch"] for r in alone["curve"]["runs"]]
+    assert all(set(r) == {"size", "seed", "tfidf", "pretrained", "scratch", "frozen"}
+               for r in merged["curve"]["runs"])
+    assert [m["variant"] for m in merged["merged_from"]] == ["scratch"]
+    # Another setting, or a variant twice: refused, naming what differs.
+    with pytest.raises(ValueError, match="curve_steps"):
+        script.main(common[:-3] + ["4", "--curve-test", "30", "--out", str(tmp_path / "x"),
+                                   "--variants", "frozen", "--results-from", str(tmp_path / "s")])
+    with pytest.raises(ValueError, match="two reports"):
+        script.main(common + ["--out", str(tmp_path / "y"), "--variants", "scratch",
+                              "--results-from", str(tmp_path / "s")])
+
+
 def test_pretrain_gpt_reports_the_best_smoothed_ngram_and_resumes(tmp_path):
     from lmlib.data import load_nsmc, load_trained_ids
     from lmlib.ngram import NGramLM
@@ -106,7 +131,7 @@ def test_pretrain_gpt_reports_the_best_smoothed_ngram_and_resumes(tmp_path):
 
 
 def test_pretrain_bert_on_unlabeled_reviews_with_whole_word_masking(tmp_path):
-    from lmlib.data import load_trained_ids
+    from lmlib.data import load_senses, load_trained_ids
 
     write_nsmc(tmp_path / "nsmc", 60, 60)
     rng = random.Random(1)
@@ -115,6 +140,8 @@ def test_pretrain_bert_on_unlabeled_reviews_with_whole_word_masking(tmp_path):
         words = rng.choices(GOOD + BAD, k=6)
         lines.append(f"{5000 + i}\t{i % 7}\t{rng.randint(1, 10)}\t영화 {' '.join(words[:3])}. "
                      f"배우 {' '.join(words[3:])}")
+    sense = load_senses()[0]  # chapter 8's held-out sentences never reach pretraining
+    lines.append(f"{sense.id}\t1\t5\t{sense.text}")
     (tmp_path / "nsmc" / "unlabeled_reviews.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "bert"
     report = load_script("pretrain_bert").main([
@@ -125,4 +152,5 @@ def test_pretrain_bert_on_unlabeled_reviews_with_whole_word_masking(tmp_path):
     assert report["recipe"] == {"corpus": "unlabeled", "whole_word": True, "pre_tokenize": "none",
                                 "dropout": 0.0}
     assert load_trained_ids(out) == {str(5000 + i) for i in range(200)}
+    assert report["data"]["held_out_sense_reviews"] == 1
     assert 0 <= report["held_out"]["mlm_accuracy"] <= 1
