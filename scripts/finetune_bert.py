@@ -75,6 +75,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--curve-steps", type=int, default=300,
                    help="at least this many steps per curve run (more passes over small data)")
     p.add_argument("--curve-test", type=int, default=10000, help="test reviews for the curve")
+    p.add_argument("--curve-only", action="store_true",
+                   help="only the small-data curve: no all-labels classifiers, no checkpoint "
+                        "(scripts/compare_bert_recipes.py measures recipes this way)")
     p.add_argument("--dropout", type=float, default=0.1,
                    help="the classifiers' dropout (the pretrained model may have none)")
     p.add_argument("--results-from", nargs="*", default=[], metavar="DIR",
@@ -87,7 +90,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 # The settings a merged report (--results-from) must share with this run.
 SHARED_ARGS = ("epochs", "batch_size", "lr", "lr_frozen", "max_len", "limit", "seed",
-               "val_reviews", "sizes", "curve_seeds", "curve_steps", "curve_test", "dropout")
+               "val_reviews", "sizes", "curve_seeds", "curve_steps", "curve_test", "dropout",
+               "curve_only")
 
 
 def file_sha256(path: Path) -> str:
@@ -115,7 +119,8 @@ def merge_reports(report: dict, folders: list[str]) -> None:
         for key in ("data", "tokenizer_sha256"):
             if other.get(key) != report[key]:
                 raise ValueError(f"--results-from {folder}: {key} differs from this run's")
-        if other["results"]["tfidf"]["test_accuracy"] != report["results"]["tfidf"]["test_accuracy"]:
+        if (other["results"].get("tfidf", {}).get("test_accuracy")
+                != report["results"].get("tfidf", {}).get("test_accuracy")):
             raise ValueError(f"--results-from {folder}: its TF-IDF accuracy differs (another split?)")
         for variant in other["args"]["variants"]:
             if variant in report["results"]:
@@ -319,11 +324,12 @@ def main(argv=None) -> dict:
     test_rows = torch.randperm(len(test), generator=g)[:args.curve_test].tolist()
     ctest_x, ctest_y = [test_x[i] for i in test_rows], [test_y[i] for i in test_rows]
     ctest_texts = [test[i].document for i in test_rows]
-    tfidf = tfidf_baseline(train[:-n_val], train[-n_val:], [r.document for r in test], test_y)
-    tfidf["curve_test_accuracy"] = tfidf.pop("model").accuracy(ctest_texts, ctest_y)
-    report["results"]["tfidf"] = tfidf
-    log(f"tfidf: test accuracy {tfidf['test_accuracy']:.4f}")
-    for variant in args.variants:
+    if not args.curve_only:
+        tfidf = tfidf_baseline(train[:-n_val], train[-n_val:], [r.document for r in test], test_y)
+        tfidf["curve_test_accuracy"] = tfidf.pop("model").accuracy(ctest_texts, ctest_y)
+        report["results"]["tfidf"] = tfidf
+        log(f"tfidf: test accuracy {tfidf['test_accuracy']:.4f}")
+    for variant in [] if args.curve_only else args.variants:
         model, info = train_classifier(variant, pre, train_x, train_y, args, seed=args.seed,
                                        machine=machine)
         acc = accuracy(model, test_x, test_y)

@@ -154,3 +154,27 @@ def test_pretrain_bert_on_unlabeled_reviews_with_whole_word_masking(tmp_path):
     assert load_trained_ids(out) == {str(5000 + i) for i in range(200)}
     assert report["data"]["held_out_sense_reviews"] == 1
     assert 0 <= report["held_out"]["mlm_accuracy"] <= 1
+
+
+def test_compare_bert_recipes_records_every_recipe_with_its_held_out_results(tmp_path):
+    write_nsmc(tmp_path / "nsmc", 240, 80)
+    rng = random.Random(2)
+    lines = ["id\tmovie_id\trating\tdocument"]
+    for i in range(200):
+        words = rng.choices(GOOD + BAD, k=6)
+        lines.append(f"{5000 + i}\t1\t5\t영화 {' '.join(words[:3])}. 배우 {' '.join(words[3:])}")
+    (tmp_path / "nsmc" / "unlabeled_reviews.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    script = load_script("compare_bert_recipes")
+    out = tmp_path / "recipes.json"
+    argv = ["--data-dir", str(tmp_path / "nsmc"), "--steps", "2", "--runs", str(tmp_path / "runs"),
+            "--out", str(out), "--probe-labels", "64", "--probe-test", "30",
+            "--probe-args", "--batch-size 16 --max-len 16 --val-reviews 40 --curve-steps 2",
+            "--vocab-size", "150", "--d-model", "16", "--n-layers", "1", "--n-heads", "2",
+            "--max-len", "24", "--batch-size", "8", "--warmup", "1", "--eval-pairs", "20"]
+    summary = script.main(argv)
+    assert [r["recipe"] for r in summary["results"]] == list(script.RECIPES)
+    for r in summary["results"]:
+        assert 0 <= r["held_out"]["mlm_accuracy"] <= 1
+        assert 0 <= r["accuracy_64_labels"] <= 1 and 0 <= r["tfidf_64_labels"] <= 1
+    assert json.loads(out.read_text())["results"] == summary["results"]
+    assert len({r["tfidf_64_labels"] for r in summary["results"]}) == 1  # the same labelled reviews
