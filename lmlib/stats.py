@@ -4,7 +4,8 @@ Whenever the book compares two methods on a sample (blanks, sentence pairs, word
 it reports the sample size and a 95% interval, and calls a difference a win only when
 the interval excludes 0. `bootstrap_ci` gives the interval of a mean; `paired_bootstrap`
 the interval of the mean difference of two methods scored on the same items (resampling
-items, so the pairing is kept).
+items, so the pairing is kept); `proportion_ci` the Wilson interval of an accuracy known only
+as a count (k correct of n), as a training script's report gives it.
 
 The resampling uses numpy's PCG64 generator with a fixed seed, whose integers are the same
 on every platform, so an interval printed in a notebook reproduces on any CPU.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Interval", "bootstrap_ci", "paired_bootstrap"]
+__all__ = ["Interval", "bootstrap_ci", "paired_bootstrap", "proportion_ci"]
 
 
 @dataclass(frozen=True)
@@ -122,3 +123,27 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], level: float = 0.95
         raise ValueError(f"a and b must score the same items: got {a_arr.size} and {b_arr.size} "
                          "values")
     return bootstrap_ci(a_arr - b_arr, level=level, n_boot=n_boot, seed=seed)
+
+
+def proportion_ci(correct: int, n: int, level: float = 0.95) -> Interval:
+    """Share correct / n with its Wilson score interval (for an accuracy reported as a count).
+
+    >>> round(proportion_ci(850, 1000).low, 3)
+    0.827
+    """
+    from statistics import NormalDist
+
+    for name, value in (("correct", correct), ("n", n)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int (a count), got {type(value).__name__} {value!r}")
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if not 0 <= correct <= n:
+        raise ValueError(f"correct must be in [0, n] = [0, {n}], got {correct}")
+    _check_options(level, 100, 0)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return Interval(p, float(max(0.0, centre - half)), float(min(1.0, centre + half)), int(n),
+                    float(level))

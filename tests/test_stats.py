@@ -52,3 +52,20 @@ def test_bad_options_and_mismatched_pairs():
     with pytest.raises(ValueError, match="same items"):
         paired_bootstrap([1, 2, 3], [1, 2])
     assert Interval(0.1, -0.1, 0.2, 10).excludes(0.0) is False
+
+
+def test_proportion_ci_is_the_wilson_interval_and_refuses_impossible_counts():
+    from lmlib.stats import proportion_ci
+
+    ci = proportion_ci(850, 1000)
+    # Wilson 95% for 850/1000 by hand: centre 0.848664, half-width 0.022130
+    assert ci.estimate == 0.85 and abs(ci.low - 0.826534) < 1e-5 and abs(ci.high - 0.870794) < 1e-5
+    assert proportion_ci(0, 10).low == 0.0 and proportion_ci(10, 10).high == 1.0
+    assert proportion_ci(5, 10).high - proportion_ci(5, 10).low > \
+        proportion_ci(500, 1000).high - proportion_ci(500, 1000).low
+    with pytest.raises(ValueError, match="correct must be in"):
+        proportion_ci(11, 10)
+    with pytest.raises(TypeError, match="correct must be an int"):
+        proportion_ci(0.85, 1000)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        proportion_ci(0, 0)
