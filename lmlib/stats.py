@@ -145,5 +145,6 @@ def proportion_ci(correct: int, n: int, level: float = 0.95) -> Interval:
     p = correct / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return Interval(p, float(max(0.0, centre - half)), float(min(1.0, centre + half)), int(n),
-                    float(level))
+    low = 0.0 if correct == 0 else float(max(0.0, centre - half))  # exact ends, no rounding residue
+    high = 1.0 if correct == n else float(min(1.0, centre + half))
+    return Interval(p, low, high, int(n), float(level))
