@@ -490,6 +490,104 @@ class BertForPreTraining(_Saveable):
         return cls.from_hf(_hf_from_pretrained("BertForPreTraining", name))
 
 
+class ElectraOutput(NamedTuple):
+    """What ElectraForPreTraining.forward returns (per-token numbers only where meaningful)."""
+
+    loss: torch.Tensor  # mlm_loss + rtd_weight * rtd_loss
+    mlm_loss: torch.Tensor  # the generator's MLM loss on the masked positions
+    rtd_loss: torch.Tensor  # the discriminator's mean binary cross-entropy over real tokens
+    mlm_correct: torch.Tensor  # (M,) bool: the generator's top-1 equals the original token
+    rtd_correct: torch.Tensor  # (N,) bool per real token: replaced-or-not predicted right
+    replaced: torch.Tensor  # (B, T) bool: the token the discriminator saw is not the original
+
+
+class ElectraForPreTraining(_Saveable):
+    """Replaced-token detection (ELECTRA, Clark et al. 2020): BERT pretraining that learns
+    from every token, not only the 15% masked, which suits a small compute budget.
+
+        masked ids (B, T) -> generator: a BertModel of `generator_layers` layers sharing the
+                             embeddings, and an MLM head tied to them -> a sample at each mask
+        corrupted ids (B, T) = the original with the masked positions replaced by the samples
+                          -> discriminator `bert` (the model fine-tuned later) -> dense, GELU,
+                             Linear(C, 1) per token: was this token replaced?
+        loss = MLM loss of the generator + rtd_weight * binary cross-entropy of the
+               discriminator over every real token (the paper's weight is 50)
+
+    A sample that happens to equal the original counts as original. No NSP. The samples are
+    drawn without gradient (the generator learns only from its MLM loss). `bert` has the
+    BertModel paths, so BertForSequenceClassification.from_pretraining takes this model.
+    """
+
+    def __init__(self, config: BertConfig, generator_layers: int = 1,
+                 rtd_weight: float = 50.0) -> None:
+        super().__init__()
+        if isinstance(generator_layers, bool) or not isinstance(generator_layers, int) \
+                or not 1 <= generator_layers <= config.n_layers:
+            raise ValueError(f"generator_layers must be an int in [1, n_layers={config.n_layers}], "
+                             f"got {generator_layers!r}")
+        self.rtd_weight = check_float(rtd_weight, "rtd_weight", low=0, low_open=True)
+        self.config, self.generator_layers = config, generator_layers
+        self.bert = BertModel(config)  # the discriminator
+        self.generator = BertModel(dataclasses.replace(config, n_layers=generator_layers))
+        self.generator.embeddings = self.bert.embeddings  # shared, as in the paper
+        self.generator_head = MaskedWordPredictions(config)
+        self.generator_head.apply(_init_weights)
+        nn.init.zeros_(self.generator_head.bias)
+        self.generator_head.decoder.weight = self.bert.embeddings.word_embeddings.weight
+        self.discriminator_head = nn.Sequential(nn.Linear(config.d_model, config.d_model),
+                                                nn.GELU(), nn.Linear(config.d_model, 1))
+        self.discriminator_head.apply(_init_weights)
+
+    def _meta(self) -> dict:
+        return {**super()._meta(), "generator_layers": self.generator_layers,
+                "rtd_weight": self.rtd_weight}
+
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None,
+                attention_mask: torch.Tensor | None, mlm_labels: torch.Tensor,
+                generator: torch.Generator | None = None) -> ElectraOutput:
+        """input_ids: the masked input (lmlib.bert_data.pretraining_batch), mlm_labels (B, T)
+        the original id at masked positions and -100 elsewhere; `generator` seeds the samples."""
+        _check_labels(mlm_labels, "mlm_labels", tuple(input_ids.shape), self.config.vocab_size,
+                      ignore=True)
+        chosen = mlm_labels != -100  # (B, T)
+        if not bool(chosen.any()):
+            raise ValueError("mlm_labels masks no position: ELECTRA needs masked tokens to "
+                             "replace (is every text in the batch empty?)")
+        gen = self.generator(input_ids, token_type_ids, attention_mask).last_hidden_state
+        gen_logits = self.generator_head(gen[chosen])  # (M, C) -> (M, V)
+        mlm_loss = F.cross_entropy(gen_logits, mlm_labels[chosen])
+        with torch.no_grad():
+            probs = gen_logits.float().softmax(-1)  # (M, V)
+            sampled = torch.multinomial(probs, 1, generator=generator).squeeze(-1)  # (M,)
+        original = torch.where(chosen, mlm_labels, input_ids)  # (B, T)
+        corrupted = original.clone()
+        corrupted[chosen] = sampled
+        replaced = corrupted != original  # (B, T)
+        h = self.bert(corrupted, token_type_ids, attention_mask).last_hidden_state
+        logits = self.discriminator_head(h).squeeze(-1)  # (B, T)
+        real = torch.ones_like(chosen) if attention_mask is None else attention_mask.bool()
+        rtd_loss = F.binary_cross_entropy_with_logits(logits[real], replaced[real].float())
+        return ElectraOutput(mlm_loss + self.rtd_weight * rtd_loss, mlm_loss, rtd_loss,
+                             gen_logits.argmax(-1) == mlm_labels[chosen],
+                             (logits[real] > 0) == replaced[real], replaced)
+
+
+def load_pretraining(path) -> BertForPreTraining | ElectraForPreTraining:
+    """The pretrained model in the folder `path`, of whichever class config.json names
+    (scripts/pretrain_bert.py writes a BertForPreTraining, or with --objective electra an
+    ElectraForPreTraining)."""
+    import json
+    from pathlib import Path
+
+    classes = {c.__name__: c for c in (BertForPreTraining, ElectraForPreTraining)}
+    config = Path(path) / "config.json"
+    try:
+        name = json.loads(config.read_text(encoding="utf-8")).get("model")
+    except (OSError, ValueError, AttributeError):
+        name = None  # the class's own load gives the precise error
+    return classes.get(name, BertForPreTraining).load(path)
+
+
 class BertForSequenceClassification(_Saveable):
     """The fine-tuning adapter: BERT, dropout, Linear(C, n_labels) on the pooled [CLS] vector."""
 
@@ -522,16 +620,19 @@ class BertForSequenceClassification(_Saveable):
         return ClassifierOutput(logits, loss, out.attentions)
 
     @classmethod
-    def from_pretraining(cls, model: BertForPreTraining | BertModel, n_labels: int = 2,
+    def from_pretraining(cls, model: BertForPreTraining | ElectraForPreTraining | BertModel,
+                         n_labels: int = 2,
                          dropout: float | None = None) -> BertForSequenceClassification:
         """A new classifier whose `bert` is a copy of the pretrained one (the heads are dropped).
 
         dropout: the classifier's dropout rate (default: the pretrained config's). A model
         pretrained without dropout (Cramming's recipe) is usually fine-tuned with some.
         """
-        base = model.bert if isinstance(model, BertForPreTraining) else model
+        base = model.bert if isinstance(model, (BertForPreTraining, ElectraForPreTraining)) \
+            else model
         if not isinstance(base, BertModel):
-            raise ValueError(f"model must be a BertForPreTraining or BertModel, "
+            raise ValueError(f"model must be a BertForPreTraining, ElectraForPreTraining or "
+                             f"BertModel, "
                              f"got {type(model).__name__}")
         config = base.config
         if dropout is not None:

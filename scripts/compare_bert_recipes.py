@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-# name -> pretrain_bert.py options; the last is the recipe of the shipped checkpoint.
+# name -> pretrain_bert.py options; the fourth is the recipe of the shipped checkpoint.
 RECIPES = {
     "nsmc-train, token masks, dropout 0.1 (the first checkpoint's recipe)":
         ["--corpus", "nsmc-train", "--dropout", "0.1"],
@@ -33,6 +33,8 @@ RECIPES = {
         ["--corpus", "unlabeled", "--whole-word", "--dropout", "0.1"],
     "unlabeled, whole-word masks, no dropout":
         ["--corpus", "unlabeled", "--whole-word", "--dropout", "0"],
+    "unlabeled, whole-word masks, no dropout, ELECTRA (replaced-token detection)":
+        ["--corpus", "unlabeled", "--whole-word", "--dropout", "0", "--objective", "electra"],
 }
 
 

@@ -280,12 +280,12 @@ def main(argv=None) -> dict:
     machine.shard(args.batch_size)  # --batch-size must split equally: a clear error now
     log = print if machine.is_main else (lambda *a, **k: None)
 
-    from lmlib.bert import BertForPreTraining
+    from lmlib.bert import load_pretraining
     from lmlib.data import TRAINED_IDS_FILE, load_nsmc, load_trained_ids, save_trained_ids
     from lmlib.tokenizer import Tokenizer
 
     t0 = time.perf_counter()
-    pre = BertForPreTraining.load(args.pretrained)
+    pre = load_pretraining(args.pretrained)  # BertForPreTraining or ElectraForPreTraining
     tok = Tokenizer.load(args.pretrained)
     train = [r for r in load_nsmc("train", data_dir=args.data_dir, limit=args.limit)
              if r.document.strip()]

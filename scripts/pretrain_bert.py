@@ -62,6 +62,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="whole-word masking: every piece of a chosen word is predicted")
     p.add_argument("--pre-tokenize", choices=("none", "morph"), default="none",
                    help="morph: WordPiece over Kiwi morphemes, so --whole-word masks morphemes")
+    p.add_argument("--objective", choices=("mlm", "electra"), default="mlm",
+                   help="mlm: BERT's MLM + NSP; electra: replaced-token detection (ELECTRA), "
+                        "a generator of --generator-layers layers and the discriminator")
+    p.add_argument("--generator-layers", type=int, default=1)
     p.add_argument("--vocab-size", type=int, default=6000)
     p.add_argument("--d-model", type=int, default=128)
     p.add_argument("--n-layers", type=int, default=4)
@@ -83,8 +87,33 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 @torch.no_grad()
+def evaluate_electra(model, batches) -> dict:
+    """The generator's MLM accuracy and the discriminator's replaced-token accuracy (every
+    real token; samples seeded per batch, so every evaluation sees the same corruption)."""
+    model.eval()
+    device = next(model.parameters()).device
+    mlm = [0, 0]
+    rtd = [0, 0]
+    replaced_share = [0, 0]
+    for i, b in enumerate(batches):
+        b = {k: v.to(device) for k, v in b.items()}
+        out = model(b["input_ids"], b["token_type_ids"], b["attention_mask"], b["mlm_labels"],
+                    generator=torch.Generator(device=device).manual_seed(i))
+        mlm = [mlm[0] + int(out.mlm_correct.sum()), mlm[1] + out.mlm_correct.numel()]
+        rtd = [rtd[0] + int(out.rtd_correct.sum()), rtd[1] + out.rtd_correct.numel()]
+        replaced_share = [replaced_share[0] + int(out.replaced.sum()),
+                          replaced_share[1] + out.rtd_correct.numel()]
+    return {"mlm_accuracy": mlm[0] / mlm[1], "rtd_accuracy": rtd[0] / rtd[1],
+            "replaced_share": replaced_share[0] / replaced_share[1]}
+
+
+@torch.no_grad()
 def evaluate_pretraining(model, batches) -> dict:
     """MLM accuracy (top-1 on the chosen positions), NSP accuracy and the mean losses."""
+    from lmlib.bert import ElectraForPreTraining
+
+    if isinstance(model, ElectraForPreTraining):
+        return evaluate_electra(model, batches)
     model.eval()
     device = next(model.parameters()).device
     mlm_ok = mlm_n = nsp_ok = nsp_n = 0
@@ -126,7 +155,7 @@ def main(argv=None) -> dict:
     from lmlib.distributed import setup, teardown
 
     machine = setup(args.device)
-    from lmlib.bert import BertConfig, BertForPreTraining
+    from lmlib.bert import BertConfig, BertForPreTraining, ElectraForPreTraining
     from lmlib.bert_data import nsp_pairs, pretraining_batch, word_start_table
     from lmlib.data import (course_split, load_nsmc, load_senses, load_unlabeled_reviews,
                             save_trained_ids)
@@ -177,7 +206,12 @@ def main(argv=None) -> dict:
     config = BertConfig(vocab_size=tok.vocab_size, max_len=args.max_len, d_model=args.d_model,
                         n_heads=args.n_heads, n_layers=args.n_layers, dropout=args.dropout,
                         pad_id=tok.pad_id)
-    model = BertForPreTraining(config)
+    if args.objective == "electra":
+        if machine.distributed:
+            raise ValueError("--objective electra runs on one process (torchrun: use mlm)")
+        model = ElectraForPreTraining(config, generator_layers=args.generator_layers)
+    else:
+        model = BertForPreTraining(config)
     log(f"{machine.summary()}; BERT: {model.num_parameters():,} parameters")
 
     # Every step's pairs drawn at once (cheap); step s uses its own slice, so a resumed run
@@ -186,9 +220,13 @@ def main(argv=None) -> dict:
 
     def batch_loss(step: int) -> torch.Tensor:
         pairs = all_pairs[step * args.batch_size:(step + 1) * args.batch_size]
-        batch = pretraining_batch(tok, pairs, args.max_len,
-                                  generator=step_generator(args.seed, step),
+        g = step_generator(args.seed, step)
+        batch = pretraining_batch(tok, pairs, args.max_len, generator=g,
                                   whole_word=args.whole_word, starts_table=starts_table)
+        if args.objective == "electra":  # the same generator then draws the replacements
+            batch = {k: v.to(machine.device) for k, v in batch.items()}
+            return model(batch["input_ids"], batch["token_type_ids"], batch["attention_mask"],
+                         batch["mlm_labels"], generator=g).loss
         if not machine.distributed:
             batch = {k: v.to(machine.device) for k, v in batch.items()}
             return model.pretraining_loss(**batch)  # = model(**batch).loss, MLM head only where masked
@@ -215,8 +253,9 @@ def main(argv=None) -> dict:
         "date": time.strftime("%Y-%m-%d"),
         # What was tried, beside its held-out result (held_out: token-level masks on the same
         # NSMC test pairs for every recipe, so recipes compare on one measure).
-        "recipe": {"corpus": args.corpus, "whole_word": args.whole_word,
-                   "pre_tokenize": args.pre_tokenize, "dropout": args.dropout},
+        "recipe": {"objective": args.objective, "corpus": args.corpus,
+                   "whole_word": args.whole_word, "pre_tokenize": args.pre_tokenize,
+                   "dropout": args.dropout},
         "data": {"reviews": len(train), "held_out_sense_reviews": n_rows - len(train_rows),
                  "course_sentences": len(daily),
                  "documents": len(docs), "held_out_pairs": len(val_pairs)},

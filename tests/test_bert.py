@@ -494,3 +494,49 @@ def test_fill_mask_and_blank_scorer_refuse_bad_top_k_str_lists_and_a_cut_off_mas
     scorer = MLMBlankScorer(model, tok, single_token_words(tok, ["오늘", "날씨"]))
     with pytest.raises(ValueError, match="top_k must be an int >= 1 or None"):
         scorer.rank_blank(Blank(("오늘",), "날씨", ()), top_k=0)
+
+
+def test_electra_learns_replaced_token_detection_and_feeds_the_classifier(tmp_path):
+    from lmlib.bert import (BertConfig, BertForSequenceClassification, ElectraForPreTraining,
+                            load_pretraining)
+
+    torch.manual_seed(0)
+    c = BertConfig(vocab_size=40, max_len=12, d_model=16, n_heads=2, n_layers=2, dropout=0.0)
+    model = ElectraForPreTraining(c, generator_layers=1)
+    # shared embeddings, generator head tied to them
+    assert model.generator.embeddings is model.bert.embeddings
+    assert model.generator_head.decoder.weight is model.bert.embeddings.word_embeddings.weight
+    ids = torch.randint(5, 40, (8, 12))
+    labels = torch.full_like(ids, -100)
+    labels[:, 3] = ids[:, 3]
+    masked = ids.clone()
+    masked[:, 3] = 4  # [MASK]
+    mask = torch.ones_like(ids)
+    mask[0, 10:] = 0
+    out = model(masked, None, mask, labels, generator=torch.Generator().manual_seed(0))
+    # only masked positions can be replaced, and the sample decides it
+    assert not out.replaced[:, :3].any() and not out.replaced[:, 4:].any()
+    assert out.rtd_correct.numel() == int(mask.sum())
+    assert torch.isclose(out.loss, out.mlm_loss + 50.0 * out.rtd_loss)
+    again = model(masked, None, mask, labels, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(again.replaced, out.replaced)  # seeded samples
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    first = out.rtd_loss.item()
+    for step in range(60):
+        loss = model(masked, None, mask, labels, generator=torch.Generator().manual_seed(step)).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert model(masked, None, mask, labels, torch.Generator().manual_seed(0)).rtd_loss < first
+    model.save(tmp_path / "e")
+    loaded = load_pretraining(tmp_path / "e")
+    assert isinstance(loaded, ElectraForPreTraining) and loaded.generator_layers == 1
+    assert loaded.generator.embeddings is loaded.bert.embeddings
+    clf = BertForSequenceClassification.from_pretraining(loaded, n_labels=2, dropout=0.1)
+    assert clf.config.dropout == 0.1 and loaded.config.dropout == 0.0
+    assert torch.equal(clf.bert.embeddings.word_embeddings.weight,
+                       loaded.bert.embeddings.word_embeddings.weight)
+    with pytest.raises(ValueError, match="generator_layers must be an int in"):
+        ElectraForPreTraining(c, generator_layers=3)
+    with pytest.raises(ValueError, match="masks no position"):
+        model(masked, None, mask, torch.full_like(ids, -100))

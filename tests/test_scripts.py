@@ -149,10 +149,20 @@ def test_pretrain_bert_on_unlabeled_reviews_with_whole_word_masking(tmp_path):
         "--whole-word", "--vocab-size", "150", "--d-model", "16", "--n-layers", "1",
         "--n-heads", "2", "--max-len", "24", "--steps", "3", "--batch-size", "8",
         "--warmup", "1", "--eval-every", "3", "--eval-pairs", "20", "--dropout", "0"])
-    assert report["recipe"] == {"corpus": "unlabeled", "whole_word": True, "pre_tokenize": "none",
-                                "dropout": 0.0}
+    assert report["recipe"] == {"objective": "mlm", "corpus": "unlabeled", "whole_word": True,
+                                "pre_tokenize": "none", "dropout": 0.0}
     assert load_trained_ids(out) == {str(5000 + i) for i in range(200)}
     assert report["data"]["held_out_sense_reviews"] == 1
+    # ELECTRA on the same data: its own held-out measures, a model fine-tuning can load
+    electra = load_script("pretrain_bert").main([
+        "--data-dir", str(tmp_path / "nsmc"), "--out", str(tmp_path / "electra"), "--corpus",
+        "unlabeled", "--objective", "electra", "--vocab-size", "150", "--d-model", "16",
+        "--n-layers", "2", "--n-heads", "2", "--max-len", "24", "--steps", "3", "--batch-size",
+        "8", "--warmup", "1", "--eval-every", "3", "--eval-pairs", "20", "--dropout", "0"])
+    assert electra["recipe"]["objective"] == "electra"
+    assert set(electra["held_out"]) == {"mlm_accuracy", "rtd_accuracy", "replaced_share"}
+    from lmlib.bert import ElectraForPreTraining, load_pretraining
+    assert isinstance(load_pretraining(tmp_path / "electra"), ElectraForPreTraining)
     assert 0 <= report["held_out"]["mlm_accuracy"] <= 1
 
 
