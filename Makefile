@@ -126,7 +126,7 @@ pretrain-gpt: $(STAMP)
 # Maintainers: remake chapters 7-8's BERT (lmlib/checkpoints/bert_nsmc, ~15 min) and the
 # fine-tuned sentiment classifier with its accuracy table (bert_nsmc_sentiment).
 pretrain-bert: $(STAMP)
-	$(BIN)/python scripts/pretrain_bert.py
+	$(BIN)/python scripts/pretrain_bert.py --threads 1
 
 finetune-bert: $(STAMP)
 	$(BIN)/python scripts/finetune_bert.py

@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 # name -> pretrain_bert.py options; the fourth is the recipe of the shipped checkpoint.
 RECIPES = {
     "nsmc-train, token masks, dropout 0.1 (the first checkpoint's recipe)":
-        ["--corpus", "nsmc-train", "--dropout", "0.1"],
-    "unlabeled, token masks, dropout 0.1": ["--corpus", "unlabeled", "--dropout", "0.1"],
+        ["--corpus", "nsmc-train", "--no-whole-word", "--dropout", "0.1"],
+    "unlabeled, token masks, dropout 0.1":
+        ["--corpus", "unlabeled", "--no-whole-word", "--dropout", "0.1"],
     "unlabeled, whole-word masks, dropout 0.1":
         ["--corpus", "unlabeled", "--whole-word", "--dropout", "0.1"],
     "unlabeled, whole-word masks, no dropout":

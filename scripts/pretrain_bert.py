@@ -5,17 +5,24 @@ compare BERT with chapter 2's n-gram models on the same held-out blanks.
 
 The checkpoint that chapters 7-8 load (lmlib/checkpoints/bert_nsmc) is made by exactly:
 
-    .venv/bin/python scripts/pretrain_bert.py
+    LMLIB_NSMC_DIR=../shared/data/nsmc .venv/bin/python scripts/pretrain_bert.py --threads 1
 
-(`make pretrain-bert` runs the same). Recipes for a small budget are options, each recorded
-in report.json's "recipe" beside its held-out result: --corpus unlabeled (649k crawled
-reviews, none from the test split), --whole-word (whole-word masking), --pre-tokenize morph
-(WordPiece over Kiwi morphemes, so whole words are morphemes), --dropout 0 (no dropout in
-pretraining, as Cramming recommends). Steps: train a WordPiece tokenizer on the text, cut
-every text into segments (sentences, or two halves of a one-sentence text), and train
-lmlib.bert.BertForPreTraining on masked words (15%, 80/10/10) and next-segment pairs
-(50% IsNext) with lmlib.pretrain.train_steps. Held-out MLM accuracy and NSP accuracy are
-measured on pairs from the NSMC test split and written to report.json next to the weights.
+(`make pretrain-bert` runs the same; about 70 minutes on one CPU core, resumable with
+--resume), with the defaults: 649k crawled reviews (unlabeled_reviews.txt, none of them a
+test review; chapter 8's two-senses reviews, lmlib/data/senses.tsv, left out too), whole-word
+masking, no dropout (Cramming's advice for a small budget), 10,000 steps of 64 pairs, a
+warmup then cosine schedule over exactly that budget. The other recipes are options, each
+recorded in report.json's "recipe" beside its held-out result and compared at one equal
+budget by scripts/compare_bert_recipes.py (lmlib/checkpoints/bert_nsmc/recipes.json):
+--corpus nsmc-train (the labelled train split only), --no-whole-word (each WordPiece token
+masked on its own), --dropout 0.1, --pre-tokenize morph (WordPiece over Kiwi morphemes, so
+whole words are morphemes), --objective electra (replaced-token detection,
+lmlib.bert.ElectraForPreTraining: the loss reads every token, not only the masked 15%).
+Steps: train a WordPiece tokenizer on the text, cut every text into segments (sentences, or
+two halves of a one-sentence text), and train lmlib.bert.BertForPreTraining on masked words
+(15%, 80/10/10) and next-segment pairs (50% IsNext) with lmlib.pretrain.train_steps.
+Held-out MLM accuracy and NSP accuracy are measured on pairs from the NSMC test split and
+written to report.json next to the weights.
 
 The same command runs on a GPU when one is present (--device), and on several processes
 with `torchrun --nproc_per_node=N scripts/pretrain_bert.py ...` (lmlib.distributed):
@@ -54,12 +61,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data-dir", default=None, help="folder with ratings_train.txt, ratings_test.txt")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="checkpoint folder")
-    p.add_argument("--corpus", choices=("nsmc-train", "unlabeled"), default="nsmc-train",
+    p.add_argument("--corpus", choices=("nsmc-train", "unlabeled"), default="unlabeled",
                    help="review text: the labelled train split, or unlabeled_reviews.txt (649k "
                         "crawled reviews without any test review; needs --data-dir or "
                         "$LMLIB_NSMC_DIR); the course corpus's train split is added to either")
-    p.add_argument("--whole-word", action="store_true",
-                   help="whole-word masking: every piece of a chosen word is predicted")
+    p.add_argument("--whole-word", action=argparse.BooleanOptionalAction, default=True,
+                   help="whole-word masking: every piece of a chosen word is predicted "
+                        "(--no-whole-word: each WordPiece token on its own, as the first BERT)")
     p.add_argument("--pre-tokenize", choices=("none", "morph"), default="none",
                    help="morph: WordPiece over Kiwi morphemes, so --whole-word masks morphemes")
     p.add_argument("--objective", choices=("mlm", "electra"), default="mlm",
@@ -77,7 +85,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--eval-every", type=int, default=1000)
     p.add_argument("--eval-pairs", type=int, default=2000)
-    p.add_argument("--dropout", type=float, default=0.1)
+    p.add_argument("--dropout", type=float, default=0.0,
+                   help="0: none in pretraining, as Cramming recommends (BERT used 0.1)")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None,
                    help="default: cuda when available, else cpu")

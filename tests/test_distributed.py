@@ -141,7 +141,8 @@ def test_pretrain_bert_on_two_processes_matches_one_process(tmp_path):
     from test_scripts import load_script, write_nsmc
 
     write_nsmc(tmp_path / "nsmc", 120, 60)
-    argv = ["--data-dir", str(tmp_path / "nsmc"), "--vocab-size", "200", "--d-model", "16",
+    argv = ["--data-dir", str(tmp_path / "nsmc"), "--corpus", "nsmc-train", "--vocab-size",
+            "200", "--d-model", "16",
             "--n-layers", "1", "--n-heads", "2", "--max-len", "16", "--steps", "4",
             "--batch-size", "4", "--warmup", "1", "--eval-every", "2", "--eval-pairs", "20",
             "--dropout", "0", "--threads", "1"]
