@@ -549,6 +549,95 @@ def ch6_gpt3_memory(answer) -> Result:
     return Result(False, f"{value:,.1f} GB는 기대한 값과 다릅니다(파라미터 수 x 2바이트 / 10^9).")
 
 
+@_student
+def ch6_gpt_block(fn: Callable) -> Result:
+    """연습 6-4: fn(block, x) -> the output of a GPT block (lmlib.gpt.Block, pre-LN) on x (B, T, C),
+    written with the block's own parts: block.ln_1, block.attn, block.ln_2, block.mlp."""
+    import torch
+
+    from .gpt import Block, GPTConfig
+
+    _torch_fn_check(fn, "fn")
+    torch.manual_seed(6)
+    block = Block(GPTConfig(vocab_size=16, max_len=8, d_model=12, n_heads=3, n_layers=1,
+                            dropout=0.0)).eval()
+    x = torch.randn(2, 5, 12)
+    with torch.no_grad():
+        got = fn(block, x.clone())
+        if got is None:
+            return _TODO
+        got = _as(lambda v: torch.as_tensor(v[0] if isinstance(v, tuple) else v), got, "텐서")
+        want = block(x)[0]
+        attn = lambda h: block.attn(h)[0]  # noqa: E731
+        post_ln = block.ln_2(block.ln_1(x + attn(x)) + block.mlp(block.ln_1(x + attn(x))))
+        no_residual = block.mlp(block.ln_2(attn(block.ln_1(x))))
+        one_residual = attn(block.ln_1(x)) + block.mlp(block.ln_2(attn(block.ln_1(x))))
+    if got.shape != want.shape:
+        return Result(False, f"모양이 {tuple(got.shape)}입니다. 입력과 같은 (B, T, C) = {tuple(want.shape)}여야 합니다.")
+    if torch.allclose(got, want, atol=1e-5):
+        return Result(True, "x = x + attn(ln_1(x)); x = x + mlp(ln_2(x)): GPT-2의 pre-LN 블록입니다. "
+                            "잔차 연결 덕분에 층을 깊이 쌓아도 기울기가 곧바로 흐릅니다.")
+    if torch.allclose(got, post_ln, atol=1e-5):
+        return Result(False, "더한 뒤에 정규화했습니다(post-LN, 원래 트랜스포머와 BERT의 순서). GPT-2는 "
+                             "정규화한 값을 변환해 더합니다: x + attn(ln_1(x)).")
+    if torch.allclose(got, no_residual, atol=1e-5) or torch.allclose(got, one_residual, atol=1e-5):
+        return Result(False, "잔차 연결(x + ...)이 빠졌습니다. 두 부분층 모두 입력에 결과를 더합니다.")
+    return Result(False, "lmlib.gpt.Block과 다른 값입니다. 순서: ln_1 → attn → 더하기, ln_2 → mlp → 더하기.")
+
+
+def _causal_reference():
+    """A tiny GPT's logits as a function of ids (1, T), and two functions that look ahead
+    (one from every position, one only from position 2 into position 0)."""
+    import torch
+
+    from .gpt import GPT, GPTConfig
+
+    torch.manual_seed(0)
+    gpt = GPT(GPTConfig(vocab_size=20, max_len=8, d_model=16, n_heads=2, n_layers=2,
+                        dropout=0.0)).eval()
+
+    def causal(ids):
+        with torch.no_grad():
+            return gpt(ids).logits  # (1, T, V)
+
+    def averaged(ids):  # every position also reads the mean over all positions
+        out = causal(ids)
+        return out + out.mean(dim=1, keepdim=True)
+
+    def first_peeks(ids):  # only position 0 reads position 2: a small leak, not from the end
+        out = causal(ids).clone()
+        out[:, 0] += 0.01 * out[:, 2]
+        return out
+
+    return causal, averaged, first_peeks
+
+
+@_student
+def ch6_is_causal(fn: Callable) -> Result:
+    """연습 6-5: fn(logits_fn, T) -> True if no output position depends on a later input token
+    (logits_fn: ids (1, T) LongTensor -> logits (1, T, V), vocabulary 20)."""
+    _torch_fn_check(fn, "fn")
+    causal, averaged, first_peeks = _causal_reference()
+    got = fn(causal, 6)
+    if got is None:
+        return _TODO
+    if not isinstance(got, bool):
+        got = _as(lambda v: bool(v.item() if hasattr(v, "item") else v), got, "True/False")
+    if not got:
+        return Result(False, "인과적인 GPT를 '미래를 본다'고 판정했습니다. 자리 t의 토큰을 바꾸면 자리 t의 "
+                             "출력도 바뀝니다(자기 자신은 봅니다). t보다 앞의 출력만 비교하세요.")
+    for leaky, what in ((averaged, "모든 자리의 평균을 섞는 모델"),
+                        (first_peeks, "첫 자리만 셋째 자리를 조금 보는 모델")):
+        verdict = fn(leaky, 6)
+        verdict = verdict if isinstance(verdict, bool) else _as(
+            lambda v: bool(v.item() if hasattr(v, "item") else v), verdict, "True/False")
+        if verdict:
+            return Result(False, f"{what}을(를) 인과적이라고 판정했습니다. 모든 자리 t에 대해, t의 토큰만 바꾸고 "
+                                 "t보다 앞의 모든 출력이 그대로인지 보세요(작은 차이도 셉니다).")
+    return Result(True, "자리마다 토큰을 바꿔 앞의 출력이 그대로인지 보는 검사: 인과 마스크가 제대로 "
+                        "씌워졌는지 모델을 열지 않고도 확인합니다.")
+
+
 # ---- chapter 7 -------------------------------------------------------------------
 
 def ch7_embedding_params(answer) -> Result:
@@ -613,6 +702,39 @@ def ch7_segments(fn: Callable) -> Result:
     return Result(True, "[CLS] A [SEP]는 0, B [SEP]는 1: lmlib.bert_data.encode_pair가 만드는 세그먼트와 같습니다.")
 
 
+@_student
+def ch7_mlm_loss(fn: Callable) -> Result:
+    """연습 7-4: fn(logits (B, T, V), labels (B, T)) -> the MLM loss: mean cross-entropy over the
+    masked positions only (labels -100 elsewhere)."""
+    import torch
+    import torch.nn.functional as F
+
+    _torch_fn_check(fn, "fn")
+    g = torch.Generator().manual_seed(7)
+    for B, T, V, share in ((2, 6, 11, 0.3), (3, 9, 7, 0.15), (1, 4, 5, 1.0)):
+        logits = torch.randn(B, T, V, generator=g)
+        labels = torch.randint(0, V, (B, T), generator=g)
+        labels[torch.rand(B, T, generator=g) > share] = -100
+        labels[0, 0] = int(torch.randint(0, V, (1,), generator=g))  # at least one masked position
+        got = fn(logits.clone(), labels.clone())
+        if got is None:
+            return _TODO
+        got = _as(lambda v: float(v), got, "숫자 하나")
+        want = F.cross_entropy(logits.view(-1, V), labels.view(-1), ignore_index=-100).item()
+        if abs(got - want) < 1e-5:
+            continue
+        chosen = labels != -100
+        per = F.cross_entropy(logits.view(-1, V), labels.clamp(min=0).view(-1), reduction="none")
+        if abs(got - (per.view(B, T) * chosen).sum().item() / (B * T)) < 1e-5:
+            return Result(False, "가린 자리의 손실을 모든 자리 수(B x T)로 나눴습니다. 가린 자리의 개수로 나누세요.")
+        if abs(got - per.mean().item()) < 1e-5:
+            return Result(False, "가리지 않은 자리(-100)까지 손실에 넣었습니다. labels != -100인 자리만 쓰세요.")
+        return Result(False, f"(B, T, V) = {(B, T, V)}: {got:.4f}, 기대값 {want:.4f} "
+                             "(F.cross_entropy(..., ignore_index=-100)와 같은 값)")
+    return Result(True, "가린 자리에서만 평균한 교차 엔트로피: F.cross_entropy(logits.view(-1, V), labels.view(-1), "
+                        "ignore_index=-100)와 같습니다. BertForPreTraining의 MLM 손실입니다.")
+
+
 # ---- chapter 8 -------------------------------------------------------------------
 
 @_student
@@ -658,3 +780,146 @@ def ch8_adapter_params(fn: Callable) -> Result:
             return Result(False, "편향(클래스마다 하나)을 빠뜨렸습니다.")
         return Result(False, f"C={C}, n={n}: {got:,.0f}개, 기대값 {want:,}개")
     return Result(True, "n x C + n. 본체를 고정하면 이것만 학습합니다(BERT-Base라도 1,538개).")
+
+
+
+def _sst_batches(tok, reviews, max_len: int, batch_size: int):
+    import torch
+
+    from .bert_data import collate_pairs, encode_pair
+
+    out = []
+    for i in range(0, len(reviews), batch_size):
+        part = reviews[i:i + batch_size]
+        ids, seg, mask = collate_pairs([encode_pair(tok, r.document, None, max_len) for r in part])
+        out.append((ids, seg, mask, torch.tensor([r.label for r in part])))
+    return out
+
+
+def _nsmc_finetune_data(n_train: int = 2000, n_test: int = 500):
+    """The course BERT, its tokenizer, n_train labelled train reviews, n_test test reviews."""
+    from .bert import BertForPreTraining
+    from .data import checkpoint_dir, load_nsmc
+    from .tokenizer import Tokenizer
+
+    path = checkpoint_dir("bert_nsmc")
+    train = [r for r in load_nsmc("train", limit=n_train + 100) if r.document.strip()][:n_train]
+    test = [r for r in load_nsmc("test", limit=n_test + 100) if r.document.strip()][:n_test]
+    return BertForPreTraining.load(path), Tokenizer.load(path), train, test
+
+
+@_student
+def ch8_finetune_loop(fn: Callable, data=None, lr: float = 2e-4) -> Result:
+    """연습 8-3: fn(model, batches, optimizer) trains `model` one pass over `batches` of
+    (ids, segments, mask, labels); checked on 2,000 NSMC train reviews with the course BERT
+    (about 10 s on a CPU). `data` = (pretrained, tokenizer, train reviews, test reviews)
+    replaces the course data and lr the optimizer's learning rate (tests: a tiny model)."""
+    import torch
+
+    from .bert import BertForSequenceClassification
+
+    _torch_fn_check(fn, "fn")
+    pre, tok, train, test = data if data is not None else _nsmc_finetune_data()
+    torch.manual_seed(8)
+    model = BertForSequenceClassification.from_pretraining(pre, n_labels=2, dropout=0.1)
+    max_len = min(64, model.config.max_len)
+    batches = _sst_batches(tok, train, max_len, 32)
+    held_out = _sst_batches(tok, test, max_len, 250)
+
+    def accuracy() -> float:
+        model.eval()
+        with torch.no_grad():
+            right = sum(int((model(i, s, m).logits.argmax(-1) == y).sum()) for i, s, m, y in held_out)
+        return right / sum(len(y) for *_, y in held_out)
+
+    before = accuracy()
+    model.eval()  # the student's loop must switch to training mode itself
+
+    class Watched(torch.optim.AdamW):
+        steps = zeroed = 0
+        eval_steps = 0
+
+        def step(self, closure=None):
+            Watched.steps += 1
+            Watched.eval_steps += not model.training
+            return super().step(closure)
+
+        def zero_grad(self, set_to_none: bool = True):
+            Watched.zeroed += 1
+            return super().zero_grad(set_to_none)
+
+    optimizer = Watched(model.parameters(), lr=lr)
+    start = [p.detach().clone() for p in model.parameters()]
+    got = fn(model, batches, optimizer)
+    if got is None and Watched.steps == 0 and all(torch.equal(a, b) for a, b in
+                                                  zip(start, model.parameters())):
+        return _TODO
+    if Watched.steps == 0:
+        return Result(False, "optimizer.step()을 부르지 않았습니다. 기울기를 구한 뒤 가중치를 고치는 단계입니다.")
+    if Watched.steps != len(batches):
+        return Result(False, f"배치 {len(batches)}개에 optimizer.step()을 {Watched.steps}번 불렀습니다. 배치마다 한 번씩입니다.")
+    if Watched.zeroed < Watched.steps:
+        return Result(False, "optimizer.zero_grad()를 배치마다 부르지 않았습니다. 부르지 않으면 앞 배치의 "
+                             "기울기가 계속 더해집니다.")
+    if Watched.eval_steps:
+        return Result(False, "model.train()을 부르지 않아 평가 모드(드롭아웃 꺼짐)로 학습했습니다. 학습 전에 model.train()을 부르세요.")
+    after = accuracy()
+    n = sum(len(y) for *_, y in held_out)
+    if after < before + 0.05:
+        return Result(False, f"한 번 훑은 뒤 평가 리뷰 {n}개 정확도가 {before:.3f}에서 {after:.3f}로, 거의 오르지 "
+                             "않았습니다. loss.backward()로 기울기를 구했는지, 손실이 라벨과 비교한 값인지 보세요.")
+    return Result(True, f"리뷰 {len(train):,}개를 한 번 훑어 평가 리뷰 {n}개 정확도가 {before:.3f}에서 {after:.3f}로 "
+                        "올랐습니다. train → zero_grad → 손실 → backward → step: 8.1절의 분류기도 이 고리로 학습했습니다.")
+
+
+def _reading_review():
+    return "배우들 연기는 좋았지만 스토리가 너무 지루했다"
+
+
+def ch8_read_attention(answer: dict, clf=None, tok=None) -> Result:
+    """연습 8-4: {"token": the token the [CLS] row of the LAST layer attends to most, averaged over
+    heads ([CLS] and [SEP] excluded), in the 8.3 review; "explanation": two sentences on what
+    the heatmap does and does not show}. clf, tok: the classifier (default: the chapter's)."""
+    import re
+
+    import torch
+
+    from .bert import BertForSequenceClassification
+    from .bert_data import encode_pair
+    from .data import checkpoint_dir
+    from .tokenizer import Tokenizer
+
+    if answer is None:
+        return _TODO
+    if not isinstance(answer, dict) or not {"token", "explanation"} <= set(answer):
+        raise TypeError('answer: expected {"token": "...", "explanation": "..."}, '
+                        f"got {type(answer).__name__}")
+    if clf is None:
+        path = checkpoint_dir("bert_nsmc_sentiment")
+        clf, tok = BertForSequenceClassification.load(path).eval(), Tokenizer.load(path)
+    ids, seg = encode_pair(tok, _reading_review(), None, clf.config.max_len)
+    with torch.no_grad():
+        att = clf(torch.tensor([ids]), torch.tensor([seg]), return_attn=True).attentions
+    tokens = [tok.id_to_token(i) for i in ids]
+    inner = list(range(1, len(ids) - 1))  # without [CLS] and [SEP]
+
+    def top(layer: int) -> str:
+        row = att[layer][0, :, 0].mean(0)  # (T,): [CLS]'s row, mean over heads
+        return tokens[max(inner, key=lambda j: float(row[j]))]
+
+    want = top(-1)
+    token = str(answer["token"]).strip()
+    if token != want:
+        if token == top(0):
+            return Result(False, f"'{token}'은(는) 첫 층에서 가장 큰 칸입니다. 마지막 층(분류기에 가장 가까운 층)을 보세요.")
+        if token in ("[CLS]", "[SEP]"):
+            return Result(False, "[CLS]와 [SEP]는 빼고, 리뷰의 토큰 가운데에서 고르세요.")
+        if token not in tokens:
+            return Result(False, f"'{token}'은(는) 이 리뷰의 토큰이 아닙니다. 토큰 목록: {tokens[1:-1]}")
+        return Result(False, f"'{token}'보다 더 큰 칸이 있습니다. 마지막 층, 헤드 평균의 [CLS] 행을 보세요.")
+    text = str(answer["explanation"]).strip()
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+|(?<=다)\s+(?=\S)", text) if len(s.strip()) >= 5]
+    if len(sentences) < 2:
+        return Result(False, "설명을 두 문장으로 쓰세요. 하나는 히트맵이 보여 주는 것, 하나는 보여 주지 않는 것입니다.")
+    return Result(True, f"'{want}'. 설명은 교사가 읽습니다. 어텐션은 정보가 어디서 섞였는지의 단서일 뿐 "
+                        "판단의 원인을 증명하지 않는다는 점이 들어 있으면 좋습니다.")

@@ -24,16 +24,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-# name -> pretrain_bert.py options; the fourth is the recipe of the shipped checkpoint.
+# name -> pretrain_bert.py options; a run's folder is runs/bert_recipes/recipe<index>.
 RECIPES = {
     "nsmc-train, token masks, dropout 0.1 (the first checkpoint's recipe)":
         ["--corpus", "nsmc-train", "--no-whole-word", "--dropout", "0.1"],
     "unlabeled, token masks, dropout 0.1":
         ["--corpus", "unlabeled", "--no-whole-word", "--dropout", "0.1"],
+    "unlabeled, whole-word masks, no dropout (the shipped checkpoint's recipe)":
+        ["--corpus", "unlabeled", "--whole-word", "--dropout", "0"],
     "unlabeled, whole-word masks, dropout 0.1":
         ["--corpus", "unlabeled", "--whole-word", "--dropout", "0.1"],
-    "unlabeled, whole-word masks, no dropout":
-        ["--corpus", "unlabeled", "--whole-word", "--dropout", "0"],
     "unlabeled, whole-word masks, no dropout, ELECTRA (replaced-token detection)":
         ["--corpus", "unlabeled", "--whole-word", "--dropout", "0", "--objective", "electra"],
 }
@@ -49,6 +49,9 @@ def main(argv=None) -> dict:
     p.add_argument("--probe-labels", type=int, default=2000,
                    help="each recipe's BERT fine-tuned on this many labelled reviews")
     p.add_argument("--probe-test", type=int, default=10000, help="test reviews for the probe")
+    p.add_argument("--only", type=int, nargs="*", default=None, metavar="INDEX",
+                   help="run and report only these recipes (indices into RECIPES), e.g. when "
+                        "the budget of one session allows only some")
     p.add_argument("--probe-args", default="",
                    help="more options for finetune_bert.py (tests: tiny sizes)")
     args, extra = p.parse_known_args(argv)  # the rest goes to every pretrain_bert.py run
@@ -57,6 +60,8 @@ def main(argv=None) -> dict:
 
     results = []
     for i, (name, options) in enumerate(RECIPES.items()):
+        if args.only is not None and i not in args.only:
+            continue
         folder = Path(args.runs) / f"recipe{i}"
         if not (folder / "report.json").is_file():
             run_argv = options + ["--steps", str(args.steps), "--eval-every", str(args.steps),

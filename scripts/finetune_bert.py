@@ -85,6 +85,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "same settings: their results and curve runs are merged into this "
                         "report (checked: same settings, data, tokenizer and, unless scratch, "
                         "pretrained weights), so variants can train in parallel processes")
+    p.add_argument("--wait", type=float, default=0.0,
+                   help="seconds to wait for a --results-from run still in progress")
     return p.parse_args(argv)
 
 
@@ -100,7 +102,15 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def merge_reports(report: dict, folders: list[str]) -> None:
+def _finished(other: dict) -> bool:
+    """A report whose run has written all it will: every variant and every curve run."""
+    args = other["args"]
+    done = all(v in other["results"] for v in ([] if args.get("curve_only") else args["variants"]))
+    want = len(args["sizes"] or []) * args["curve_seeds"]
+    return done and len(other.get("curve", {}).get("runs", [])) == want
+
+
+def merge_reports(report: dict, folders: list[str], wait: float = 0.0) -> None:
     """Add the variants of other runs' reports (--results-from) to `report`, in place.
 
     Refuses a report whose settings, data, tokenizer or TF-IDF results differ from this
@@ -109,9 +119,17 @@ def merge_reports(report: dict, folders: list[str]) -> None:
     """
     for folder in folders:
         path = Path(folder) / "report.json"
-        if not path.is_file():
+        deadline = time.monotonic() + wait
+        while True:  # a run in another process may still be writing its report
+            other = json.loads(path.read_text()) if path.is_file() else None
+            if (other is not None and _finished(other)) or time.monotonic() >= deadline:
+                break
+            time.sleep(min(30.0, max(0.0, deadline - time.monotonic())))
+        if other is None:
             raise FileNotFoundError(f"--results-from {folder}: no report.json there")
-        other = json.loads(path.read_text())
+        if not _finished(other):
+            raise ValueError(f"--results-from {folder}: that run has not finished (its report "
+                             f"lacks variants or curve runs); wait for it or pass --wait")
         for key in SHARED_ARGS:
             if other["args"].get(key) != report["args"][key]:
                 raise ValueError(f"--results-from {folder}: {key} is {other['args'].get(key)!r} "
@@ -371,7 +389,7 @@ def main(argv=None) -> dict:
             if machine.is_main:
                 (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False)
                                                  + "\n")
-    merge_reports(report, args.results_from)
+    merge_reports(report, args.results_from, wait=args.wait)
     report["total_seconds"] = round(time.perf_counter() - t0, 1)
     if machine.is_main:
         out.mkdir(parents=True, exist_ok=True)

@@ -382,3 +382,161 @@ def test_ch8_checkers():
     assert_wrong(ex.ch8_cosine(lambda u, v: None), "아직 답이 없습니다")
     assert_right(ex.ch8_adapter_params(lambda C, n: n * C + n))
     assert_wrong(ex.ch8_adapter_params(lambda C, n: n * C), "편향")
+
+
+def test_ch6_model_level_checkers():
+    def block_right(block, x):
+        x = x + block.attn(block.ln_1(x))[0]
+        return x + block.mlp(block.ln_2(x))
+
+    def block_post_ln(block, x):
+        x = block.ln_1(x + block.attn(x)[0])
+        return block.ln_2(x + block.mlp(x))
+
+    assert_right(ex.ch6_gpt_block(block_right))
+    assert_wrong(ex.ch6_gpt_block(block_post_ln), "post-LN")
+    assert_wrong(ex.ch6_gpt_block(lambda b, x: b.mlp(b.ln_2(b.attn(b.ln_1(x))[0]))), "잔차")
+    assert_wrong(ex.ch6_gpt_block(lambda b, x: None), "아직 답이 없습니다")
+
+    import torch
+
+    def causal_check(logits_fn, T, inclusive=False):
+        ids = torch.randint(0, 20, (1, T), generator=torch.Generator().manual_seed(1))
+        base = logits_fn(ids)
+        for t in range(T):
+            changed = ids.clone()
+            changed[0, t] = (changed[0, t] + 1) % 20
+            upto = t + 1 if inclusive else t
+            if not torch.equal(logits_fn(changed)[:, :upto], base[:, :upto]):
+                return False
+        return True
+
+    def last_only(logits_fn, T):  # the usual shortcut: only the last position is compared
+        ids = torch.zeros(1, T, dtype=torch.long)
+        changed = ids.clone()
+        changed[0, -1] = 1
+        return torch.equal(logits_fn(changed)[:, :-1], logits_fn(ids)[:, :-1])
+
+    assert_right(ex.ch6_is_causal(causal_check))
+    assert_wrong(ex.ch6_is_causal(lambda f, T: causal_check(f, T, inclusive=True)), "자기 자신")
+    assert_wrong(ex.ch6_is_causal(last_only), "첫 자리만")
+    assert_wrong(ex.ch6_is_causal(lambda f, T: None), "아직 답이 없습니다")
+
+
+def test_ch7_mlm_loss_checker():
+    import torch
+    import torch.nn.functional as F
+
+    def right(logits, labels):
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), labels.view(-1), ignore_index=-100)
+
+    def over_all(logits, labels):
+        per = F.cross_entropy(logits.view(-1, logits.size(-1)), labels.clamp(min=0).view(-1),
+                              reduction="none").view(labels.shape)
+        return (per * (labels != -100)).sum() / labels.numel()
+
+    def manual(logits, labels):
+        chosen = labels != -100
+        return -logits.log_softmax(-1)[chosen].gather(-1, labels[chosen][:, None]).mean()
+
+    assert_right(ex.ch7_mlm_loss(right))
+    assert_right(ex.ch7_mlm_loss(manual))
+    assert_wrong(ex.ch7_mlm_loss(over_all), "B x T")
+    assert_wrong(ex.ch7_mlm_loss(lambda l, y: F.cross_entropy(l.view(-1, l.size(-1)), y.clamp(min=0).view(-1))), "-100")
+    assert_wrong(ex.ch7_mlm_loss(lambda l, y: None), "아직 답이 없습니다")
+
+
+@pytest.fixture(scope="module")
+def tiny_sentiment():
+    """A tiny BERT and reviews whose words decide the label, for ch8_finetune_loop."""
+    import random
+
+    from lmlib.bert import BertConfig, BertForPreTraining
+    from lmlib.data import Review
+    from lmlib.tokenizer import train_tokenizer
+
+    good, bad = ["최고", "감동", "추천", "명작"], ["최악", "지루", "별로", "실망"]
+    rng = random.Random(0)
+    reviews = []
+    for i in range(700):
+        label = i % 2
+        words = rng.choices(good if label else bad, k=3)
+        reviews.append(Review(str(i), "영화 " + " ".join(words), label))
+    tok = train_tokenizer([r.document for r in reviews], kind="wordpiece", vocab_size=60,
+                          min_frequency=1)
+    pre = BertForPreTraining(BertConfig(vocab_size=tok.vocab_size, max_len=16, d_model=16,
+                                        n_heads=2, n_layers=1, pad_id=tok.pad_id))
+    return pre, tok, reviews[:600], reviews[600:]
+
+
+def test_ch8_finetune_loop_checker(tiny_sentiment):
+    import torch
+
+    def right(model, batches, optimizer):
+        model.train()
+        for ids, seg, mask, labels in batches:
+            optimizer.zero_grad()
+            model(ids, seg, mask, labels=labels).loss.backward()
+            optimizer.step()
+
+    def no_zero_grad(model, batches, optimizer):
+        model.train()
+        for ids, seg, mask, labels in batches:
+            model(ids, seg, mask, labels=labels).loss.backward()
+            optimizer.step()
+
+    def no_train_mode(model, batches, optimizer):
+        for ids, seg, mask, labels in batches:
+            optimizer.zero_grad()
+            model(ids, seg, mask, labels=labels).loss.backward()
+            optimizer.step()
+
+    def once(model, batches, optimizer):
+        model.train()
+        optimizer.zero_grad()
+        for ids, seg, mask, labels in batches:
+            model(ids, seg, mask, labels=labels).loss.backward()
+        optimizer.step()
+
+    def no_backward(model, batches, optimizer):
+        model.train()
+        for ids, seg, mask, labels in batches:
+            optimizer.zero_grad()
+            with torch.no_grad():
+                model(ids, seg, mask, labels=labels)
+            optimizer.step()
+
+    data = tiny_sentiment
+    assert_right(ex.ch8_finetune_loop(right, data=data, lr=3e-3))
+    assert_wrong(ex.ch8_finetune_loop(no_zero_grad, data=data, lr=3e-3), "zero_grad")
+    assert_wrong(ex.ch8_finetune_loop(no_train_mode, data=data, lr=3e-3), "model.train()")
+    assert_wrong(ex.ch8_finetune_loop(once, data=data, lr=3e-3), "배치마다 한 번")
+    assert_wrong(ex.ch8_finetune_loop(no_backward, data=data, lr=3e-3), "backward")
+    assert_wrong(ex.ch8_finetune_loop(lambda m, b, o: None, data=data, lr=3e-3), "아직 답이 없습니다")
+
+
+def test_ch8_read_attention_checker(tiny_sentiment):
+    import torch
+
+    from lmlib.bert import BertForSequenceClassification
+    from lmlib.bert_data import encode_pair
+
+    pre, tok, _, _ = tiny_sentiment
+    clf = BertForSequenceClassification.from_pretraining(pre).eval()
+    ids, seg = encode_pair(tok, ex._reading_review(), None, clf.config.max_len)
+    with torch.no_grad():
+        att = clf(torch.tensor([ids]), torch.tensor([seg]), return_attn=True).attentions
+    tokens = [tok.id_to_token(i) for i in ids]
+    row = att[-1][0, :, 0].mean(0)
+    want = tokens[max(range(1, len(ids) - 1), key=lambda j: float(row[j]))]
+    two = "이 토큰에 가장 큰 가중치가 갔다. 그렇다고 이 토큰이 판단의 원인이라고 단정할 수는 없다."
+    assert_right(ex.ch8_read_attention({"token": want, "explanation": two}, clf=clf, tok=tok))
+    assert_wrong(ex.ch8_read_attention({"token": want, "explanation": "가장 크다."}, clf=clf, tok=tok),
+                 "두 문장")
+    assert_wrong(ex.ch8_read_attention({"token": "[CLS]", "explanation": two}, clf=clf, tok=tok),
+                 "[CLS]")
+    assert_wrong(ex.ch8_read_attention({"token": "없는말", "explanation": two}, clf=clf, tok=tok),
+                 "토큰이 아닙니다")
+    assert_wrong(ex.ch8_read_attention(None), "아직 답이 없습니다")
+    with pytest.raises(TypeError, match="explanation"):
+        ex.ch8_read_attention("최고")

@@ -36,7 +36,7 @@ def checker_cells(nb):
 def test_the_exercise_table_comes_from_the_chapters():
     table = grade.chapter_exercises()
     assert sorted(table) == list(range(1, 9))
-    assert sum(len(v) for v in table.values()) == 24
+    assert sum(len(v) for v in table.values()) == 29
     assert table[2][0] == ("2-1", "exercises.ch2_backward_factors(factors_2_1)")
 
 

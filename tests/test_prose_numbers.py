@@ -22,7 +22,8 @@ code spans and fenced code, LaTeX math, links and URLs, HTML tags, heading numbe
 ("## 6.3"), section/chapter/exercise references ("6.3절", "4장", "연습 4-2"), years
 (1900-2100 written as a year), dates ("3월 18일"), ordinals ("3번째"), numbers inside names
 ("GPT-2", "fp16", "L19", "word2vec", "x86_64"), version strings ("2.13.0"), small integers
-0-10, the constants in ALLOWED, and an exercise's statement paragraph ("**연습 5-2.** ...":
+0-10, the constants in ALLOWED, and an exercise's or design task's statement paragraph
+("**연습 5-2.** ...", "**설계 과제 8.** ...":
 its numbers are the givens of a question, not claims about outputs). The chapter's "**실행 시간**" paragraph is skipped too:
 the style guide keeps timings out of stored outputs (they differ by machine), so a run-time
 claim cannot be checked here; `make bench` measures each chapter's wall time
@@ -190,6 +191,7 @@ def _strip_markup(src: str) -> str:
         (r"<(script|style)\b.*?</\1>", re.S),  # embedded scripts
         (r"<[^>\n]+>", 0),                     # HTML tags
         (r"\*\*연습\s*\d+-\d+\.\*\*.*?(?=\n\s*\n|\Z)", re.S),  # an exercise's statement (its givens)
+        (r"\*\*설계 과제\s*\d+\.\*\*.*?(?=\n\s*\n|\Z)", re.S),  # a design task's statement, the same
         (r"연습\s*\d+-\d+", 0),                # exercise numbers
         (r"\*\*실행 시간\*\*.*?(?=\n\s*\n|\Z)", re.S),  # the run-time paragraph (docstring)
     ]:
@@ -351,7 +353,8 @@ def test_what_is_skipped():
           "Radford 외 2018, 2019년, 3월 18일, 3번째. 상위 5개. `4,321` $x^{123}$ [표 77](https://a.b/999) "
           "BERT-Base는 512토큰, 768, 30,522개, 12층, 175B. 찍으면 50%.\n\n"
           "**실행 시간**: 약 40초. 대부분(약 33초)은 학습입니다.\n\n"
-          "**연습 5-2.** 정답에 확률 0.25를 줬다면\n손실은 1.386입니다.\n\n다음 문단 4,444개")
+          "**연습 5-2.** 정답에 확률 0.25를 줬다면\n손실은 1.386입니다.\n\n"
+          "**설계 과제 8.** 라벨 500개로\n시드 3개를 씁니다.\n\n다음 문단 4,444개")
     assert _written(_nb(md, "nothing")) == ["4,444"]
 
 
