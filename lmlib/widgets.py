@@ -4,8 +4,10 @@ Each view is displayed as ONE output carrying two representations:
 - `application/vnd.jupyter.widget-view+json`: the live ipywidgets view, used where a
   kernel runs (Jupyter, Colab);
 - `text/html`: a self-contained page fragment with precomputed data embedded as JSON
-  and a few lines of plain JavaScript — no kernel, no CDN — which the published book
-  shows (its _config.yml ranks text/html above the widget view).
+  and the view's plain JavaScript — no kernel, no CDN — which the published book shows
+  (its _config.yml ranks text/html above the widget view). The scripts and styles are
+  package files in lmlib/views (nextword.js, attention.js/.css, teacherforcing.js/.css,
+  widget.css), read when a view is drawn; none of them lives in a Python string.
 ipywidgets is imported lazily, so `import lmlib` does not need it.
 """
 
@@ -16,58 +18,9 @@ import html
 import json
 from typing import Sequence
 
-_NEXT_WORD_JS = """
-(function () {
-  var root = document.getElementById("%(id)s");
-  var data = JSON.parse(root.querySelector("script[type='application/json']").textContent);
-  var select = root.querySelector("select"), bars = root.querySelector(".lmcb-bars");
-  function draw() {
-    var rows = data.contexts[select.value], top = rows.length ? rows[0][1] : 1;
-    bars.innerHTML = "";
-    rows.forEach(function (r) {
-      var row = document.createElement("div"); row.className = "lmcb-row";
-      var w = document.createElement("span"); w.className = "lmcb-word"; w.textContent = r[0];
-      var b = document.createElement("span"); b.className = "lmcb-bar";
-      b.style.width = (top > 0 ? 100 * r[1] / top : 0) * 0.7 + "%%";
-      var p = document.createElement("span"); p.className = "lmcb-p"; p.textContent = r[1].toPrecision(3);
-      row.appendChild(w); row.appendChild(b); row.appendChild(p); bars.appendChild(row);
-    });
-  }
-  select.addEventListener("change", draw); draw();
-})();
-"""
+from .views import asset
 
-_STYLE = """
-<style>
-.lmcb-widget{font-family:'Nanum Gothic','NanumGothic','Noto Sans KR',sans-serif;border:1px solid #ccc;border-radius:6px;padding:10px;max-width:640px}
-.lmcb-row{display:flex;align-items:center;margin:2px 0}
-.lmcb-word{width:8em;text-align:right;padding-right:8px}
-.lmcb-bar{display:inline-block;height:14px;background:#4c72b0}
-.lmcb-p{padding-left:6px;font-size:85%;color:#555}
-/* Dark pages (the book's dark mode, JupyterLab's dark theme): the same views in a dark palette. */
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-widget{border-color:#555;color:#ddd}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) :is(.lmcb-p,.lmcb-att-bp,.lmcb-tf-bp,.lmcb-tf-label,.lmcb-att-legend){color:#b0b0b0}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) :is(.lmcb-att-sub,.lmcb-tf-sub,.lmcb-att-more,.lmcb-att-corner,.lmcb-tf-keys,.lmcb-tf-note,.lmcb-tf-legend){color:#9a9a9a}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) :is(.lmcb-attention,.lmcb-teacherforcing){color:#ddd}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) :is(.lmcb-att-hint,.lmcb-tf-hint){background:#1f2633;color:#cfcfcf}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-att-grid td{border-color:#14181f}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-att-grid tr.lmcb-att-row:hover th.lmcb-att-q{background:#5a2a1c}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-att-controls select{background:#222;color:#ddd;border:1px solid #555}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-modes button{background:#1b1f27;color:#9dbbf0}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-modes button.lmcb-tf-on{background:#4c72b0;color:#fff}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-nav button{background:#2b2f37;color:#e6e6e6;border-color:#666}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-nav button:disabled{color:#6b6b6b;border-color:#444}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-chip{border-color:#56688a;background:#1f2a3d;color:#e6e6e6}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-src .lmcb-tf-chip{border-color:#666;background:#2a2a2a}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-ref .lmcb-tf-chip{background:transparent;color:#b0b0b0}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-chip.lmcb-tf-wrong{background:#4a1c1c;color:#ff9f9f}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-chip.lmcb-tf-goldchip{background:#4a3018}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-pred-ok{color:#79d279}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) :is(.lmcb-tf-pred-bad,.lmcb-tf-absent){color:#ff8a8a}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-brow.lmcb-tf-gold .lmcb-tf-bword{color:#ffa35c}
-:is(html[data-theme=dark],body[data-jp-theme-light=false]) .lmcb-tf-losses{border-top-color:#3a3a3a}
-</style>
-"""
+
 
 
 def _element_id(kind: str, payload: str) -> str:
@@ -75,15 +28,20 @@ def _element_id(kind: str, payload: str) -> str:
     return f"lmcb-{kind}-{hashlib.sha1(payload.encode('utf-8')).hexdigest()[:10]}"
 
 
-def static_html(kind: str, data: dict, body: str, script: str) -> str:
-    """Wrap `body` and `script` with `data` embedded as JSON into a self-contained HTML fragment."""
+def static_html(kind: str, data: dict, body: str) -> str:
+    """The static form of view `kind`: the shared CSS, `body`, `data` embedded as JSON, and the
+    view's script lmlib/views/<kind>.js, whose function lmcb<Kind>(root) draws into the div."""
     if not isinstance(kind, str):
         raise TypeError(f"kind: expected a short name such as 'nextword', got {type(kind).__name__}")
     if not kind or not all(c.isalnum() or c in "-_" for c in kind):
         raise ValueError(f"kind: expected letters, digits, '-' or '_' (it becomes a CSS class), got {kind!r}")
-    for name, value in (("body", body), ("script", script)):
-        if not isinstance(value, str):
-            raise TypeError(f"{name}: expected a str, got {type(value).__name__}")
+    if not isinstance(body, str):
+        raise TypeError(f"body: expected a str, got {type(body).__name__}")
+    try:
+        script = asset(f"{kind}.js")
+    except (FileNotFoundError, ValueError):
+        raise ValueError(f"kind: expected a view with a script in lmlib/views (nextword, attention, "
+                         f"teacherforcing), got {kind!r}") from None
     try:
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
     except (TypeError, ValueError) as err:
@@ -92,19 +50,17 @@ def static_html(kind: str, data: dict, body: str, script: str) -> str:
     # No '<' at all inside the script element: '</script>' would end the tag, and '<!--<script>'
     # would make the parser swallow the real end tag. \u003c is the same '<' to JSON.parse.
     safe = payload.replace("<", "\\u003c")
+    entry = "lmcb" + kind.capitalize()
     return (
-        _STYLE + f'<div class="lmcb-widget lmcb-{kind}" id="{eid}">{body}'
+        _style("widget") + f'<div class="lmcb-widget lmcb-{kind}" id="{eid}">{body}'
         f'<script type="application/json">{safe}</script>'
-        f"<script>{_fill_id(script, eid)}</script></div>"
+        f'<script>{script}\n{entry}(document.getElementById("{eid}"));</script></div>'
     )
 
 
-def _fill_id(script: str, eid: str) -> str:
-    try:
-        return script % {"id": eid}
-    except (KeyError, ValueError, TypeError) as err:
-        raise ValueError(f"script: expected JavaScript whose only %-placeholder is %(id)s "
-                         f"(write a literal % as %%), got an error filling it: {err!r}") from None
+def _style(name: str) -> str:
+    """lmlib/views/<name>.css as a <style> element."""
+    return f"<style>\n{asset(name + '.css')}</style>\n"
 
 
 def show(widget, static: str) -> None:
@@ -168,7 +124,7 @@ def next_word_html(lm, contexts: Sequence[str], top_k: int = 10) -> str:
     options = "".join(f'<option value="{html.escape(c)}">{html.escape(c)} ___</option>' for c in contexts)
     body = (f"<b>다음 단어 탐색기</b> (정적 버전: 미리 계산한 문맥)<br>"
             f"<label>문맥: <select>{options}</select></label><div class='lmcb-bars'></div>")
-    return static_html("nextword", data, body, _NEXT_WORD_JS)
+    return static_html("nextword", data, body)
 
 
 def next_word_explorer(lm, contexts: Sequence[str], top_k: int = 10) -> None:
@@ -212,153 +168,7 @@ _ATTENTION_MAX_BARS = 20  # the bar list shows at most this many keys
 _ATTENTION_TOL = 1e-3  # weights may stray this far outside [0, 1] (float16, rounding)
 _ATTENTION_CMAP = "viridis"  # the live heatmap's colormap; the static view's stops below follow it
 
-_ATTENTION_STYLE = """<style>
-.lmcb-attention{max-width:940px;color:#222}
-.lmcb-att-title{font-size:1.1em;margin-bottom:2px}
-.lmcb-att-sub{color:#777;font-size:85%}
-.lmcb-att-hint{color:#444;font-size:90%;margin:4px 0 10px;padding:4px 8px;background:#f4f6fb;border-left:3px solid #4c72b0}
-.lmcb-att-controls{display:flex;flex-wrap:wrap;gap:6px 16px;margin-bottom:8px;font-size:95%}
-.lmcb-att-controls select{font-family:inherit;font-size:95%;max-width:22em}
-.lmcb-att-legend{display:flex;align-items:center;gap:6px;font-size:85%;color:#555;margin-bottom:8px}
-.lmcb-att-ramp{display:inline-block;width:160px;height:12px;border:1px solid #bbb;border-radius:2px;background:linear-gradient(to right,#440154,#3b528b,#21918c,#5ec962,#fde725)}
-.lmcb-att-main{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}
-.lmcb-att-scroll{overflow:auto;max-width:100%;max-height:640px}
-.lmcb-att-grid{border-collapse:collapse;font-size:13px}
-.lmcb-att-grid td{min-width:40px;height:28px;text-align:center;padding:0 2px;font-size:11px;cursor:pointer;border:1px solid #fff}
-.lmcb-att-big td{min-width:14px;width:14px;height:14px;font-size:0;border-width:0}
-.lmcb-att-grid th{font-weight:normal;padding:2px 5px;white-space:nowrap}
-.lmcb-att-grid th.lmcb-att-q{text-align:right;cursor:pointer;border-radius:3px}
-.lmcb-att-grid th.lmcb-att-k{vertical-align:bottom}
-.lmcb-att-big th.lmcb-att-k{writing-mode:vertical-rl;padding:4px 0;font-size:11px}
-.lmcb-att-big th.lmcb-att-q{font-size:11px;padding:0 4px}
-.lmcb-att-grid th.lmcb-att-corner{color:#888;font-size:11px;text-align:right;vertical-align:bottom}
-.lmcb-att-grid tr.lmcb-att-row:hover th.lmcb-att-q{background:#fde6dc}
-.lmcb-att-grid tr.lmcb-att-row:hover td{filter:brightness(1.12)}
-.lmcb-att-grid tr.lmcb-att-row.lmcb-att-sel th.lmcb-att-q{background:#e4572e;color:#fff;font-weight:bold}
-.lmcb-att-grid tr.lmcb-att-row.lmcb-att-sel td{box-shadow:inset 0 3px 0 #e4572e,inset 0 -3px 0 #e4572e}
-.lmcb-att-grid tr.lmcb-att-row.lmcb-att-sel td:first-of-type{box-shadow:inset 3px 3px 0 #e4572e,inset 0 -3px 0 #e4572e}
-.lmcb-att-grid tr.lmcb-att-row.lmcb-att-sel td:last-child{box-shadow:inset -3px 3px 0 #e4572e,inset 0 -3px 0 #e4572e}
-.lmcb-att-side{flex:1;min-width:260px}
-.lmcb-att-bars-title{font-weight:bold;margin-bottom:4px}
-.lmcb-att-brow{display:flex;align-items:center;margin:2px 0;font-size:90%}
-.lmcb-att-bword{width:7em;text-align:right;padding-right:8px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.lmcb-att-bbar{display:inline-block;height:14px;background:#4c72b0;border-radius:0 2px 2px 0}
-.lmcb-att-bp{padding-left:6px;font-size:85%;color:#555}
-.lmcb-att-more{color:#888;font-size:85%;margin-top:4px}
-</style>"""
 
-_ATTENTION_JS = """
-(function () {
-  var root = document.getElementById("%(id)s");
-  var data = JSON.parse(root.querySelector("script[type='application/json']").textContent);
-  function part(c) { return root.querySelector(".lmcb-att-" + c); }
-  var selS = part("sentence"), selL = part("layer"), selH = part("head"), selQ = part("query");
-  var grid = part("grid"), bars = part("bars"), barsTitle = part("bars-title"), legendMax = part("max");
-  var STOPS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];  // viridis
-  var shown = null;
-  function color(x) {
-    x = Math.max(0, Math.min(1, x)) * (STOPS.length - 1);
-    var i = Math.min(Math.floor(x), STOPS.length - 2), f = x - i, a = STOPS[i], b = STOPS[i + 1];
-    return "rgb(" + [0, 1, 2].map(function (c) { return Math.round(a[c] + f * (b[c] - a[c])); }).join(",") + ")";
-  }
-  function fmt(v) { return v.toFixed(data.digits); }
-  function cell(v) {  // half up from the shown digits, as one rounds 0.215 by hand: 0.22
-    if (v === 0) return "0";
-    var d = Math.min(2, data.digits), f = Math.pow(10, d);
-    return (Math.round(v * f + 1e-7) / f).toFixed(d);
-  }
-  function subject(word) {  // the subject particle: 이 after a final consonant, 가 after a vowel
-    var c = word.charCodeAt(word.length - 1) - 0xAC00;
-    return c >= 0 && c < 11172 ? (c %% 28 ? "이" : "가") : "이(가)";
-  }
-  function sentence() { return data.sentences[+selS.value]; }
-  function matrix() {
-    var L = sentence().w[+selL.value], h = selH.value, n = L.length;
-    if (h !== "mean") return L[+h].map(function (row) { return row.map(function (v) { return v / data.scale; }); });
-    return L[0].map(function (row, t) {
-      return row.map(function (_, j) {
-        var sum = 0; for (var k = 0; k < n; k++) sum += L[k][t][j];
-        return Math.round(sum / n) / data.scale;
-      });
-    });
-  }
-  function keyLabel(s, j) {  // a repeated key token gets its position, so the bars can be told apart
-    var k = s.k[j], twice = s.k.indexOf(k) !== s.k.lastIndexOf(k);
-    return twice ? k + " (" + (j + 1) + ")" : k;
-  }
-  function fillQueries() {
-    selQ.textContent = "";
-    sentence().q.forEach(function (tok, t) {
-      var o = document.createElement("option"); o.value = String(t); o.textContent = (t + 1) + ". " + tok;
-      selQ.appendChild(o);
-    });
-    selQ.value = "0";
-  }
-  function th(cls, text, title) {
-    var e = document.createElement("th"); e.className = cls; e.textContent = text; if (title) e.title = title;
-    return e;
-  }
-  function draw() {
-    var s = sentence(), m = matrix(), hi = 0;
-    m.forEach(function (r) { r.forEach(function (v) { if (v > hi) hi = v; }); });
-    var small = s.q.length <= data.small && s.k.length <= data.small;
-    grid.className = "lmcb-att-grid" + (small ? "" : " lmcb-att-big");
-    grid.textContent = "";
-    var head = grid.createTHead().insertRow();
-    head.appendChild(th("lmcb-att-corner", "쿼리 ↓  키 →"));
-    s.k.forEach(function (k, j) { head.appendChild(th("lmcb-att-k", k, "키 " + (j + 1) + ": " + k)); });
-    var body = grid.createTBody();
-    m.forEach(function (row, t) {
-      var tr = body.insertRow(); tr.className = "lmcb-att-row"; tr.setAttribute("data-q", String(t));
-      tr.appendChild(th("lmcb-att-q", s.q[t], "쿼리 " + (t + 1) + ": " + s.q[t]));
-      row.forEach(function (v, j) {
-        var td = tr.insertCell(), x = hi > 0 ? v / hi : 0;
-        td.style.background = color(x); td.style.color = x > 0.6 ? "#000" : "#fff";
-        td.setAttribute("data-w", fmt(v)); td.title = s.q[t] + " → " + s.k[j] + ": " + fmt(v);
-        if (small) td.textContent = cell(v);
-      });
-    });
-    legendMax.textContent = fmt(hi);
-    shown = m;
-    pick(+selQ.value);
-  }
-  function pick(t) {
-    var s = sentence(), row = shown[t];
-    selQ.value = String(t);
-    Array.prototype.forEach.call(grid.querySelectorAll("tr.lmcb-att-row"), function (tr) {
-      tr.classList.toggle("lmcb-att-sel", +tr.getAttribute("data-q") === t);
-    });
-    var order = row.map(function (_, j) { return j; });
-    order.sort(function (a, b) { return row[b] - row[a] || a - b; });
-    var top = row[order[0]];
-    barsTitle.textContent = "‘" + s.q[t] + "’" + subject(s.q[t]) + " 보는 곳 (가중치 큰 순)";
-    bars.textContent = "";
-    order.slice(0, data.max_bars).forEach(function (j) {
-      var r = document.createElement("div"); r.className = "lmcb-att-brow";
-      var w = document.createElement("span"); w.className = "lmcb-att-bword"; w.textContent = keyLabel(s, j);
-      w.title = w.textContent;
-      var b = document.createElement("span"); b.className = "lmcb-att-bbar";
-      b.style.width = (top > 0 ? 100 * row[j] / top : 0) * 0.6 + "%%";
-      var p = document.createElement("span"); p.className = "lmcb-att-bp"; p.textContent = fmt(row[j]);
-      r.appendChild(w); r.appendChild(b); r.appendChild(p); bars.appendChild(r);
-    });
-    if (order.length > data.max_bars) {
-      var more = document.createElement("div"); more.className = "lmcb-att-more";
-      more.textContent = "… 나머지 " + (order.length - data.max_bars) + "개는 생략";
-      bars.appendChild(more);
-    }
-  }
-  grid.addEventListener("click", function (e) {
-    var tr = e.target.closest("tr.lmcb-att-row");
-    if (tr) pick(+tr.getAttribute("data-q"));
-  });
-  selS.addEventListener("change", function () { fillQueries(); draw(); });
-  selL.addEventListener("change", draw);
-  selH.addEventListener("change", draw);
-  selQ.addEventListener("change", function () { pick(+selQ.value); });
-  fillQueries(); draw();
-})();
-"""
 
 
 class _Attention:
@@ -531,7 +341,7 @@ def _static_attention(att: _Attention, max_layers=None, digits: int = 3) -> str:
 
     kind = "교차 어텐션" if att.cross else "셀프 어텐션"
     body = (
-        _ATTENTION_STYLE
+        _style("attention")
         + '<div class="lmcb-att-title"><b>어텐션 탐색기</b> '
         f'<span class="lmcb-att-sub">({kind} · 정적 버전: 미리 계산한 가중치)</span></div>'
         '<div class="lmcb-att-hint">행(쿼리)을 누르면 그 단어가 어디를 보는지 막대로 보여 줍니다</div>'
@@ -546,7 +356,7 @@ def _static_attention(att: _Attention, max_layers=None, digits: int = 3) -> str:
         '<div class="lmcb-att-main"><div class="lmcb-att-scroll"><table class="lmcb-att-grid"></table></div>'
         '<div class="lmcb-att-side"><div class="lmcb-att-bars-title"></div><div class="lmcb-att-bars"></div></div></div>'
     )
-    return static_html("attention", data, body, _ATTENTION_JS)
+    return static_html("attention", data, body)
 
 
 def attention_html(tokens, attentions, sentence_labels=None, query_tokens=None, max_layers=None, digits: int = 3) -> str:
@@ -658,134 +468,7 @@ _TF_TOL = 1e-6  # probabilities may stray this far outside [0, 1] (float32 softm
 _TF_GOLD = "#d95f02"  # the gold token's bar: the same orange as viz.bar_ranking's highlight
 _TF_WRONG = "#d62728"  # a decoder input token that differs from the gold prefix
 
-_TF_STYLE = """<style>
-.lmcb-teacherforcing{max-width:760px;color:#222}
-.lmcb-tf-title{font-size:1.1em;margin-bottom:2px}
-.lmcb-tf-sub{color:#777;font-size:85%}
-.lmcb-tf-hint{color:#444;font-size:90%;margin:4px 0 10px;padding:4px 8px;background:#f4f6fb;border-left:3px solid #4c72b0}
-.lmcb-tf-controls{display:flex;flex-wrap:wrap;align-items:center;gap:6px 14px;margin-bottom:10px}
-.lmcb-tf-modes{display:inline-flex;border:1px solid #4c72b0;border-radius:4px;overflow:hidden}
-.lmcb-tf-modes button{font-family:inherit;font-size:95%;border:0;padding:4px 10px;background:#fff;color:#4c72b0;cursor:pointer}
-.lmcb-tf-modes button.lmcb-tf-on{background:#4c72b0;color:#fff;font-weight:bold}
-.lmcb-tf-nav{display:inline-flex;align-items:center;gap:8px}
-.lmcb-tf-nav button{font-family:inherit;font-size:95%;padding:3px 10px;border:1px solid #bbb;border-radius:4px;background:#fafafa;color:#222;cursor:pointer}
-.lmcb-tf-nav button:disabled{color:#bbb;cursor:default}
-.lmcb-tf-step{font-weight:bold;min-width:6em;text-align:center}
-.lmcb-tf-keys{color:#888;font-size:80%}
-.lmcb-tf-section{display:flex;align-items:baseline;gap:8px;margin:5px 0}
-.lmcb-tf-label{width:11.5em;flex:none;white-space:nowrap;text-align:right;color:#555;font-size:90%}
-.lmcb-tf-chips{display:flex;flex-wrap:wrap;gap:4px}
-.lmcb-tf-chip{display:inline-block;padding:1px 7px;border:1px solid #9db0d3;border-radius:10px;background:#eef2fa;font-size:95%;white-space:pre}
-.lmcb-tf-src .lmcb-tf-chip{border-color:#bbb;background:#f3f3f3}
-.lmcb-tf-ref .lmcb-tf-chip{border-style:dashed;background:#fff;color:#555}
-.lmcb-tf-chip.lmcb-tf-wrong{border-color:#d62728;background:#fde3e3;color:#a01010;font-weight:bold}
-.lmcb-tf-chip.lmcb-tf-goldchip{border-color:#d95f02;background:#fdebd9;font-weight:bold}
-.lmcb-tf-pred-ok{color:#2a7d2a}
-.lmcb-tf-pred-bad{color:#d62728}
-.lmcb-tf-note{color:#777;font-size:85%}
-.lmcb-tf-bars-title{font-weight:bold;margin:10px 0 4px}
-.lmcb-tf-brow{display:flex;align-items:center;margin:2px 0;font-size:90%}
-.lmcb-tf-bword{width:8em;flex:none;text-align:right;padding-right:8px;overflow:hidden;text-overflow:ellipsis;white-space:pre}
-.lmcb-tf-track{display:inline-block;flex:0 1 360px;min-width:40px}
-.lmcb-tf-bbar{display:block;height:15px;background:#4c72b0;border-radius:0 2px 2px 0}
-.lmcb-tf-brow.lmcb-tf-gold .lmcb-tf-bbar{background:#d95f02}
-.lmcb-tf-brow.lmcb-tf-gold .lmcb-tf-bword{font-weight:bold;color:#b34d00}
-.lmcb-tf-bp{padding-left:6px;font-size:85%;color:#555;white-space:nowrap;flex:none}
-@media (max-width:600px){.lmcb-tf-section{flex-direction:column;gap:2px}.lmcb-tf-label{width:auto;text-align:left}.lmcb-tf-bword{width:5.5em}}
-.lmcb-tf-absent{color:#a01010;font-size:90%;margin-top:4px}
-.lmcb-tf-losses{display:flex;flex-wrap:wrap;gap:4px 24px;margin-top:10px;padding-top:6px;border-top:1px solid #eee}
-.lmcb-tf-losses b{font-variant-numeric:tabular-nums}
-.lmcb-tf-legend{color:#777;font-size:80%;margin-top:6px}
-.lmcb-tf-sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin:0 3px 0 8px;vertical-align:middle}
-.lmcb-teacherforcing:focus{outline:2px solid #9db0d3}
-</style>"""
 
-_TF_JS = """
-(function () {
-  var root = document.getElementById("%(id)s");
-  var data = JSON.parse(root.querySelector("script[type='application/json']").textContent);
-  function part(c) { return root.querySelector(".lmcb-tf-" + c); }
-  var prev = part("prev"), next = part("next"), stepLabel = part("step"), refRow = part("refrow");
-  var modeButtons = Array.prototype.slice.call(root.querySelectorAll(".lmcb-tf-modes button"));
-  var mode = "teacher", t = 0;
-  root.tabIndex = 0;  // focusable, for the arrow keys
-  function el(tag, cls, text) {
-    var e = document.createElement(tag); if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-  function chips(box, tokens, wrong) {
-    box.textContent = "";
-    tokens.forEach(function (tok, i) {
-      var c = el("span", "lmcb-tf-chip" + (wrong && wrong[i] ? " lmcb-tf-wrong" : ""), tok);
-      if (wrong && wrong[i]) c.title = i < data.ref.length ? "정답 접두어에서는 ‘" + data.ref[i] + "’" : "정답 문장보다 긺";
-      box.appendChild(c);
-    });
-  }
-  function num(x) { return x === null ? "—" : x.toFixed(3); }
-  function draw() {
-    var steps = data.modes[mode], n = steps.length, s = steps[t], free = mode === "free";
-    modeButtons.forEach(function (b) {
-      var on = b.getAttribute("data-mode") === mode;
-      b.classList.toggle("lmcb-tf-on", on); b.setAttribute("aria-pressed", on ? "true" : "false");
-    });
-    stepLabel.textContent = "단계 " + (t + 1) + " / " + n;
-    [[prev, t === 0], [next, t === n - 1]].forEach(function (bd) {
-      if (bd[1] && document.activeElement === bd[0]) root.focus();  // keep the arrow keys working
-      bd[0].disabled = bd[1];
-    });
-    root.setAttribute("data-mode", mode); root.setAttribute("data-step", String(t + 1));
-    chips(part("src"), data.src);
-    var wrong = s.decoder_input.map(function (tok, i) { return free && (i >= data.ref.length || data.ref[i] !== tok); });
-    chips(part("dec"), s.decoder_input, wrong);
-    part("declabel").textContent = free ? "디코더 입력 (모델 예측)" : "디코더 입력 (정답 접두어)";
-    refRow.style.display = free ? "" : "none";
-    chips(part("ref"), data.ref.slice(0, s.decoder_input.length));
-    var gold = part("gold"); gold.textContent = "";
-    if (s.gold === null) gold.appendChild(el("span", "lmcb-tf-note", "없음 (정답 문장이 이미 끝남)"));
-    else gold.appendChild(el("span", "lmcb-tf-chip lmcb-tf-goldchip", s.gold));
-    var pred = part("pred"), top = s.topk[0][0]; pred.textContent = "";
-    pred.appendChild(el("span", "lmcb-tf-chip", top));
-    if (s.gold !== null) {
-      var ok = top === s.gold;
-      pred.appendChild(el("span", ok ? "lmcb-tf-pred-ok" : "lmcb-tf-pred-bad", ok ? " ✓ 정답" : " ✗ 오답"));
-    }
-    pred.appendChild(el("span", "lmcb-tf-note", free ? "  → 다음 단계의 디코더 입력이 됩니다"
-                                                       : "  (다음 입력은 예측과 상관없이 정답)"));
-    part("bars-title").textContent = "다음 토큰 확률 (상위 " + s.topk.length + "개)";
-    var bars = part("bars"), hi = s.topk[0][1], found = false; bars.textContent = "";
-    s.topk.forEach(function (r) {
-      var isGold = s.gold !== null && r[0] === s.gold; found = found || isGold;
-      var row = el("div", "lmcb-tf-brow" + (isGold ? " lmcb-tf-gold" : ""));
-      var w = el("span", "lmcb-tf-bword", r[0]); w.title = r[0];
-      var track = el("span", "lmcb-tf-track"), b = el("span", "lmcb-tf-bbar");
-      b.style.width = (hi > 0 ? 100 * r[1] / hi : 0) + "%%"; track.appendChild(b);
-      row.appendChild(w); row.appendChild(track);
-      row.appendChild(el("span", "lmcb-tf-bp", r[1].toFixed(3) + (isGold ? "  ← 정답" : "")));
-      bars.appendChild(row);
-    });
-    var absent = part("absent");
-    absent.style.display = s.gold !== null && !found ? "" : "none";
-    absent.textContent = "정답이 상위 " + s.topk.length + "개에 없음" +
-      (s.gold !== null && s.gold_prob !== null ? " (p(‘" + s.gold + "’) = " + num(s.gold_prob) + ")" : "");
-    part("loss").textContent = s.loss === null ? "— (정답 없음)" :
-      (s.gold_prob !== null ? "−log " + num(s.gold_prob) + " = " : "") + num(s.loss);
-    part("mean").textContent = s.mean_loss === null ? "—" : num(s.mean_loss) + " (" + (t ? "1–" : "") + (t + 1) + "단계)";
-  }
-  function go(k) { var n = data.modes[mode].length; t = Math.max(0, Math.min(n - 1, k)); draw(); }
-  prev.addEventListener("click", function () { go(t - 1); });
-  next.addEventListener("click", function () { go(t + 1); });
-  modeButtons.forEach(function (b) {
-    b.addEventListener("click", function () { mode = b.getAttribute("data-mode"); go(t); });
-  });
-  root.addEventListener("keydown", function (e) {
-    var k = {ArrowLeft: t - 1, ArrowRight: t + 1, Home: 0, End: 1e9}[e.key];
-    if (k === undefined) return;
-    e.preventDefault(); go(k);
-  });
-  draw();
-})();
-"""
 
 
 def _tf_number(x, name: str, *, prob: bool, optional: bool):
@@ -920,7 +603,7 @@ def _static_teacher_forcing(d: dict) -> str:
                 f'<span class="lmcb-tf-{cls}{" lmcb-tf-chips" if chips else ""}"></span></div>')
 
     body = (
-        _TF_STYLE
+        _style("teacherforcing")
         + f'<div class="lmcb-tf-title"><b>교사 강요 단계별 보기</b>{title} '
         '<span class="lmcb-tf-sub">(정적 버전: 미리 계산한 확률)</span></div>'
         '<div class="lmcb-tf-hint"><b>교사 강요(학습)</b>: 디코더 입력이 언제나 정답 접두어입니다. '
@@ -942,7 +625,7 @@ def _static_teacher_forcing(d: dict) -> str:
         f'<div class="lmcb-tf-legend"><span class="lmcb-tf-sw" style="background:{_TF_GOLD}"></span>정답 토큰'
         f'<span class="lmcb-tf-sw" style="background:{_TF_WRONG}"></span>정답 접두어와 다른 디코더 입력</div>'
     )
-    return static_html("teacherforcing", d, body, _TF_JS)
+    return static_html("teacherforcing", d, body)
 
 
 def _tf_panel_html(d: dict, mode: str, i: int) -> str:

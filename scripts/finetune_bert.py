@@ -1,13 +1,24 @@
 """Fine-tune the chapter-7 BERT for NSMC sentiment, against three baselines; the chapter-8 tables.
 
 The checkpoint and the accuracy table that chapter 8 loads (lmlib/checkpoints/
-bert_nsmc_sentiment) are made by exactly:
+bert_nsmc_sentiment) are made by
 
     .venv/bin/python scripts/finetune_bert.py
 
-(`make finetune-bert` runs the same; it needs lmlib/checkpoints/bert_nsmc from
-scripts/pretrain_bert.py). Three classifiers, one recipe (same data order, steps, batch,
-schedule), each lmlib.bert.BertForSequenceClassification ([CLS] review [SEP] -> pooled
+(`make finetune-bert` runs the same, about 75 minutes on one core; it needs
+lmlib/checkpoints/bert_nsmc from scripts/pretrain_bert.py), or the same runs (each variant
+seeds its own) in a third of the time on three cores, one process per variant, merged into
+one report:
+
+    finetune_bert.py --variants scratch --out runs/ft_scratch --threads 1
+    finetune_bert.py --variants frozen --out runs/ft_frozen --threads 1
+    finetune_bert.py --variants pretrained --results-from runs/ft_scratch runs/ft_frozen --wait 3600
+
+(the shipped report was made this way: its "merged_from" lists the other two commands;
+`scratch` needs only the pretrained folder's tokenizer and config, so it may run while
+pretraining is still going, from an early checkpoint with the same tokenizer).
+
+Three classifiers, one recipe (same data order, steps, batch, schedule), each lmlib.bert.BertForSequenceClassification ([CLS] review [SEP] -> pooled
 [CLS] vector -> one linear layer):
 
   pretrained  base from the pretrained BERT, base and adapter both trained (fine-tuning)

@@ -1214,14 +1214,13 @@ def _widgets():
         expect=Ok(lambda h: "0.51" in h and "you" in h, "steps embedded"))
     for label, kw, types, name in [("kind=int", {"kind": 3}, TE, "kind"),
                                    ("kind=space", {"kind": "a b"}, VE, "kind"),
+                                   ("kind=unknown", {"kind": "nosuchview"}, VE, "kind"),
                                    ("data=set", {"data": {1, 2}}, TE, "data"),
-                                   ("body=None", {"body": None}, TE, "body"),
-                                   ("script=int", {"script": 5}, TE, "script"),
-                                   ("script=bad-format", {"script": "%(nope)s"}, VE, "script")]:
+                                   ("body=None", {"body": None}, TE, "body")]:
         add(f"widgets.static_html:{label}", m, widgets.static_html, (),
-            {"kind": "k", "data": {}, "body": "<b>x</b>", "script": "var id='%(id)s';", **kw}, Err(types, name))
+            {"kind": "nextword", "data": {}, "body": "<b>x</b>", **kw}, Err(types, name))
     add("widgets.static_html:escapes", m, widgets.static_html,
-        kwargs={"kind": "k", "data": {"x": "</script>"}, "body": "", "script": "var id='%(id)s';"},
+        kwargs={"kind": "nextword", "data": {"x": "</script>"}, "body": ""},
         expect=Ok(lambda h: h.count("</script>") == 2 and "\\u003c/script>" in h, "no early end tag"))
     add("widgets.show:static=int", m, widgets.show, kwargs={"widget": None, "static": 3},
         expect=Err(TE, "static"))
