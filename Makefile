@@ -31,7 +31,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 # jupyter-cache re-executes a notebook only when its code cells change; a change to
 # lmlib or to the pinned environment must re-execute every chapter too.
-_build/.lmlib-stamp: $(wildcard lmlib/*.py lmlib/data/*.txt) requirements.txt
+_build/.lmlib-stamp: $(wildcard lmlib/*.py lmlib/views/* lmlib/data/*.txt lmlib/data/*.json) requirements.txt
 	rm -rf _build/.jupyter_cache
 	mkdir -p _build && touch $@
 

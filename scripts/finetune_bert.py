@@ -14,7 +14,7 @@ one report:
     finetune_bert.py --variants frozen --out runs/ft_frozen --threads 1
     finetune_bert.py --variants pretrained --results-from runs/ft_scratch runs/ft_frozen --wait 3600
 
-(the shipped report was made this way: its "merged_from" lists the other two commands;
+(a report made this way lists the other two commands in "merged_from";
 `scratch` needs only the pretrained folder's tokenizer and config, so it may run while
 pretraining is still going, from an early checkpoint with the same tokenizer).
 
