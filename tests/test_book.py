@@ -18,8 +18,9 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 from pathlib import Path
-from urllib.parse import quote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import pytest
 from helpers import RAW_MARKUP, RAW_TEX, serve_folder
@@ -61,9 +62,32 @@ class Visit:
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url} {r.failure}"))
         self.page.on("response", self._weigh)
+        self.open, self.last_activity = set(), time.monotonic()
+        self.page.on("request", self._started)
+        self.page.on("requestfinished", self._ended)
+        self.page.on("requestfailed", self._ended)
         self.page.goto(url, wait_until="load")
         self.page.evaluate("document.fonts.ready.then(() => true)")
-        self.page.wait_for_load_state("networkidle")
+        self.settle()
+
+    def _started(self, request):
+        self.open.add(request)
+        self.last_activity = time.monotonic()
+
+    def _ended(self, request):
+        self.open.discard(request)
+        self.last_activity = time.monotonic()
+
+    def settle(self, quiet=0.5, timeout=60.0):
+        """Wait until no request has been open for `quiet` seconds.
+
+        Playwright's "networkidle" timed out at random on CI (5 of 85 pages, each a different
+        one), a known weakness of that state; this counts the page's own requests instead."""
+        deadline = time.monotonic() + timeout
+        while self.open or time.monotonic() - self.last_activity < quiet:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"requests still open after {timeout:.0f} s: {sorted(r.url for r in self.open)}")
+            self.page.wait_for_timeout(100)
 
     def _route(self, route):
         host = urlparse(route.request.url).hostname
@@ -74,10 +98,17 @@ class Visit:
             route.abort()
 
     def _weigh(self, response):
-        try:
-            self.bytes[response.url] = len(response.body())
-        except Exception:  # a redirect or an aborted request has no body
-            pass
+        """The bytes of a response, from the file the local server sent (the server sends files
+        as they are, uncompressed); asking Chromium for the body inside the event handler could
+        block the handler. data: URLs are part of the page that holds them."""
+        url = urlparse(response.url)
+        if url.scheme == "data" or response.status != 200:
+            return
+        path = BOOK / unquote(url.path).lstrip("/")
+        if path.is_dir():
+            path = path / "index.html"
+        if path.is_file():
+            self.bytes[response.url] = path.stat().st_size
 
     def close(self):
         self.context.close()
