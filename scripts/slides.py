@@ -24,7 +24,8 @@ How the slides are cut (from the notebooks as they are; no cell carries slide me
   shown (`bwd.chain_rule(...)`, `print(model.transformer.h[0])`): there the call is the point.
 - Skipped: the setup cell (the first code cell, 준비 셀), the imports (no output), stderr
   and errors, the notebook's running-time paragraph, outputs that need a CDN (bertviz), and
-  the exercises: from `## 연습문제` up to the `## 정리` section, which closes the deck.
+  the exercises: from `## 연습문제` up to the `## 정리` section, which closes the deck, and the
+  concept quiz after it (`## 개념 확인 퀴즈`: students answer it on their own, in the book).
 - In the browser a slide whose content still overflows (an estimate is an estimate) has its
   type scaled down until it fits (never below 0.55); tests/test_slides.py checks that every
   slide fits at 1280x720.
@@ -74,7 +75,7 @@ BUDGET = 13.5            # lines under a slide heading
 FIGURE_BOX = (1180, 540)  # the largest a figure is shown (CSS px) under its heading
 PRE_MAX_LINES = 22       # a printed result longer than this is cut, with a note
 
-SKIP_FROM, RESUME_AT = "연습문제", "정리"
+SKIP_FROM, RESUME_AT, STOP_AT = "연습문제", "정리", "개념 확인 퀴즈"
 
 
 # --- Markdown ------------------------------------------------------------------------------
@@ -308,6 +309,8 @@ class Deck:
                         level = int(kind[-1])
                         title = re.sub(r"^<h\d>|</h\d>\s*$", "", self.render(src).strip())
                         plain = text_of(title).strip()
+                        if level == 2 and plain.startswith(STOP_AT):
+                            return
                         if level == 2 and plain.startswith(SKIP_FROM):
                             skipping = True
                             continue
