@@ -14,8 +14,9 @@ texlive-latex-extra texlive-fonts-recommended latexmk fonts-nanum fonts-dejavu-c
 fonts-symbola (and poppler-utils for tests/test_pdf.py).
 
 This file is also a small Sphinx extension that only this build loads (LaTeX builder only):
-- an interactive lmlib view (an ipywidgets output whose static form is HTML, no PNG) would print
-  its Python repr ("VBox(children=(HBox(..."); the PDF shows a short note in its place, with a
+- an interactive lmlib view (an ipywidgets output whose static form is HTML, no PNG, or an
+  HTML display with its own script: the concept quizzes) would print its Python repr
+  ("VBox(children=(HBox(..."); the PDF shows a short note in its place, with a
   link to the chapter's page in the online book, where the view works. An output that has a
   PNG shows the PNG.
 - a pandas DataFrame is typeset as a LaTeX table built from its HTML, not as pandas' text

@@ -123,7 +123,8 @@ def test_fonts_embedded():
 
 @needs_pdf
 def test_formulas_and_views():
-    """Formulas are typeset (no TeX source left), and each interactive view became a note."""
+    """Formulas are typeset (no TeX source left), and each interactive view (an ipywidgets view,
+    or an HTML display with its own script: the concept quizzes) became a note."""
     text = pdf_text()
     for tex in ("\\frac", "\\mid", "\\text{", "$$"):
         assert tex not in text, f"raw TeX {tex!r} in the PDF"
@@ -133,7 +134,9 @@ def test_formulas_and_views():
         for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
             if "remove-output" in cell.get("metadata", {}).get("tags", []):
                 continue
-            views += sum("application/vnd.jupyter.widget-view+json" in out.get("data", {})
+            views += sum("application/vnd.jupyter.widget-view+json" in out.get("data", {}) or
+                         "".join(out.get("data", {}).get("text/plain", "")).startswith(
+                             "<IPython.core.display.HTML")
                          for out in cell.get("outputs", []))
     assert views > 0
     assert _norm(text).count("[대화형 보기]") == views
