@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import length_mask
+from .base import check_float, length_mask
 
 
 def _shape(x: torch.Tensor) -> tuple[int, ...]:
@@ -42,7 +42,7 @@ def _shape(x: torch.Tensor) -> tuple[int, ...]:
 
 def _check_tensor(x: object, name: str, min_dim: int = 0) -> None:
     if not isinstance(x, torch.Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
     if x.dim() < min_dim:
         raise ValueError(f"{name} must have at least {min_dim} dimensions, got shape {_shape(x)}")
 
@@ -50,7 +50,7 @@ def _check_tensor(x: object, name: str, min_dim: int = 0) -> None:
 def _check_mask(mask: object, target: tuple[int, ...], target_desc: str) -> None:
     """A mask must be a bool or float tensor broadcastable to `target` (no extra dims)."""
     if not isinstance(mask, torch.Tensor):
-        raise ValueError(f"mask must be None or a torch.Tensor, got {type(mask).__name__}")
+        raise TypeError(f"mask must be None or a torch.Tensor, got {type(mask).__name__}")
     if mask.dtype != torch.bool and not mask.is_floating_point():
         raise ValueError(f"mask must be bool (True = attend) or float (added to the scores), "
                          f"got dtype {mask.dtype}")
@@ -77,6 +77,8 @@ def causal_mask(T: int, S: int | None = None, device=None) -> torch.Tensor:
 
 def padding_mask(lengths: torch.Tensor, S: int | None = None) -> torch.Tensor:
     """Bool (B, 1, 1, S) mask from sequence lengths (B,), True for real (non-pad) keys."""
+    if not isinstance(lengths, torch.Tensor):
+        raise TypeError(f"lengths must be a 1-D integer tensor (B,), got {type(lengths).__name__}")
     return length_mask(lengths, S)[:, None, None, :]  # (B, 1, 1, S): over heads and queries
 
 
@@ -128,8 +130,7 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
     T, S = q.shape[-2], k.shape[-2]
     if mask is not None:
         _check_mask(mask, (*batch, T, S), "(..., T, S)")
-    if not 0.0 <= dropout_p <= 1.0:
-        raise ValueError(f"dropout_p must be in [0, 1], got {dropout_p}")
+    check_float(dropout_p, "dropout_p", low=0.0, high=1.0)
 
     # q k^T / sqrt(d), with the 1/sqrt(d) applied to q: the same numbers, on T*d entries
     # instead of T*S (as torch's own kernels do); (..., T, d) @ (..., d, S) -> (..., T, S)
@@ -202,8 +203,7 @@ class MultiHeadAttention(nn.Module):
         if d_model % n_heads != 0:
             raise ValueError(f"d_model must be divisible by n_heads: got d_model={d_model}, "
                              f"n_heads={n_heads} (d_model % n_heads = {d_model % n_heads})")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        check_float(dropout, "dropout", low=0.0, high=1.0, high_open=True)
         self.d_model, self.n_heads, self.head_size = d_model, n_heads, d_model // n_heads
         self.dropout = dropout  # on the attention weights, in training only
         self.W_q = nn.Linear(d_model, d_model, bias=bias)
@@ -218,8 +218,14 @@ class MultiHeadAttention(nn.Module):
         _check_tensor(x_q, "x_q")
         if x_q.dim() != 3 or x_q.shape[-1] != self.d_model:
             raise ValueError(f"x_q must be (B, T, C={self.d_model}), got {_shape(x_q)}")
+        if not x_q.is_floating_point():  # token ids go through an embedding first
+            raise ValueError(f"x_q must be a float tensor (the inputs' vectors), got dtype "
+                             f"{x_q.dtype}")
         x_kv = x_q if x_kv is None else x_kv
         _check_tensor(x_kv, "x_kv")
+        if not x_kv.is_floating_point():
+            raise ValueError(f"x_kv must be a float tensor (the inputs' vectors), got dtype "
+                             f"{x_kv.dtype}")
         if x_kv.dim() != 3 or x_kv.shape[0] != x_q.shape[0] or x_kv.shape[-1] != self.d_model:
             raise ValueError(f"x_kv must be (B={x_q.shape[0]}, S, C={self.d_model}), "
                              f"got {_shape(x_kv)}")

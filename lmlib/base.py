@@ -148,8 +148,16 @@ def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int = 0):
     """Right-pad id lists to one length -> ids (B, L) LongTensor, lengths (B,) LongTensor."""
     import torch
 
-    if isinstance(seqs, torch.Tensor) or not isinstance(seqs, Sequence) or not seqs:
-        raise ValueError("seqs must be a non-empty list of id lists, e.g. [[5, 6], [7]]")
+    if isinstance(seqs, (torch.Tensor, str)) or not isinstance(seqs, Sequence):
+        raise TypeError(f"seqs must be a non-empty list of id lists, e.g. [[5, 6], [7]], got "
+                        f"{type(seqs).__name__}")
+    if not seqs:
+        raise ValueError("seqs must be a non-empty list of id lists, e.g. [[5, 6], [7]], got []")
+    check_int(pad_id, "pad_id", low=0)
+    for i, s in enumerate(seqs):
+        if isinstance(s, (torch.Tensor, str)) or not isinstance(s, Sequence):
+            raise TypeError(f"seqs[{i}] must be a list of int token ids, got {type(s).__name__} "
+                            f"{_short(s)}")
     seqs = [list(s) for s in seqs]
     for i, s in enumerate(seqs):
         if any(type(x) is not int for x in s):  # the fast check; the loop names the culprit
@@ -183,3 +191,104 @@ def length_mask(lengths, S: int | None = None):
     if isinstance(S, bool) or not isinstance(S, int) or S < longest:
         raise ValueError(f"S must be an int >= lengths.max() = {longest}, got {S!r}")
     return torch.arange(S, device=lengths.device) < lengths[:, None]  # (B, S)
+
+
+def check_id_tensor(x: object, name: str, vocab_size: int, dims: str = "(B, T)",
+                    max_len: int | None = None, batch: tuple[int, str] | None = None) -> None:
+    """`x` must be a 2-D LongTensor of token ids in [0, vocab_size), both sizes >= 1: the one
+    check of model inputs (gpt, bert, seq2seq, transformer). TypeError for a non-tensor,
+    ValueError for a wrong shape, dtype, length (> max_len) or batch size (batch = (size, the
+    argument that set it)), or an id outside the vocabulary."""
+    import torch
+
+    what = f"{name} must be a {dims} LongTensor of token ids, both sizes >= 1"
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{what}, got {type(x).__name__}")
+    if x.dim() != 2 or x.dtype != torch.long or 0 in x.shape:
+        raise ValueError(f"{what}, got {tuple(x.shape)} {x.dtype}")
+    if batch is not None and x.size(0) != batch[0]:
+        raise ValueError(f"{name} has batch size {x.size(0)}, {batch[1]} has {batch[0]}")
+    if max_len is not None and x.size(1) > max_len:
+        raise ValueError(f"{name} is too long: sequence length {x.size(1)} exceeds "
+                         f"config.max_len={max_len}")
+    if x.min() < 0 or x.max() >= vocab_size:
+        raise ValueError(f"{name} holds ids in [{int(x.min())}, {int(x.max())}], outside the "
+                         f"vocabulary [0, {vocab_size})")
+
+
+# -- more argument checks (functions, generators, flags, paths, modules) ---------------------
+
+def check_callable(value: object, name: str, allow_none: bool = False, what: str = "a function"):
+    """`value` must be callable (or None where allow_none); returns it. TypeError otherwise
+    (calling a str or an int later would fail with "object is not callable", naming nothing)."""
+    if value is None and allow_none:
+        return None
+    if not callable(value):
+        also = " or None" if allow_none else ""
+        raise TypeError(f"{name} must be {what}{also}, got {type(value).__name__} {_short(value)}")
+    return value
+
+
+def check_generator(value: object, name: str = "generator"):
+    """`value` must be a torch.Generator or None (torch's global RNG); returns it."""
+    if value is None:
+        return None
+    import torch  # here, not at the top: importing lmlib.base imports no torch
+
+    if not isinstance(value, torch.Generator):
+        raise TypeError(f"{name} must be a torch.Generator or None, got {type(value).__name__} "
+                        f"{_short(value)}")
+    return value
+
+
+def check_bool(value: object, name: str) -> bool:
+    """`value` must be True or False (a str such as "no" would count as true); returns it."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {_short(value)}")
+    return value
+
+
+def check_path(value: object, name: str = "path"):
+    """`value` must be a str or os.PathLike naming a file or folder; returns it as a Path."""
+    import os
+    from pathlib import Path
+
+    if isinstance(value, (str, os.PathLike)) and not isinstance(value, bytes):
+        if isinstance(value, str) and not value:
+            raise ValueError(f"{name} must name a file or folder, got the empty str")
+        return Path(value)
+    raise TypeError(f"{name} must be a str or os.PathLike path, got {type(value).__name__} "
+                    f"{_short(value)}")
+
+
+def check_module(value: object, name: str = "model"):
+    """`value` must be a torch.nn.Module; returns it."""
+    from torch import nn  # here, not at the top: importing lmlib.base imports no torch
+
+    if not isinstance(value, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__} "
+                        f"{_short(value)}")
+    return value
+
+
+def as_int_list(value: object, name: str, low: int | None = None, high: int | None = None,
+                allow_empty: bool = False) -> list[int]:
+    """`value` (a list or tuple of ints, or a 1-D integer array/tensor) as a list of Python
+    ints, each in [low, high] where given. A str, a float item and a bool item are refused
+    (a float id or length would be truncated silently, a str iterated by characters)."""
+    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
+        value = value.tolist()  # numpy array, torch tensor: their items as Python numbers
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list of ints, got {type(value).__name__} "
+                        f"{_short(value)}")
+    items = list(value)
+    for i, item in enumerate(items):
+        if isinstance(item, bool) or not isinstance(item, numbers.Integral):
+            raise TypeError(f"{name}[{i}] must be an int, got {type(item).__name__} {_short(item)}")
+        if (low is not None and item < low) or (high is not None and item > high):
+            lo = "-inf" if low is None else low
+            hi = "inf" if high is None else high
+            raise ValueError(f"{name}[{i}] must be in [{lo}, {hi}], got {item}")
+    if not items and not allow_empty:
+        raise ValueError(f"{name} is empty; expected at least one int")
+    return [int(x) for x in items]

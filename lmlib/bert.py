@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import scaled_dot_product_attention
-from .base import check_float, check_special_ids
+from .base import check_bool, check_float, check_id_tensor, check_int, check_special_ids
 from .checkpoint import Saveable, check_config
 
 
@@ -57,7 +57,7 @@ class BertConfig:
 
     def __post_init__(self) -> None:
         if self.d_ff is None:
-            self.d_ff = 4 * self.d_model
+            self.d_ff = 4 * check_int(self.d_model, "d_model", low=1)
         check_config(self, ("vocab_size", "max_len", "d_model", "n_heads", "n_layers", "d_ff",
                             "type_vocab_size"))
         check_special_ids(self, ("pad_id",), allow_none=True)
@@ -84,7 +84,8 @@ def count_parameters(config: BertConfig, head: str = "base", n_labels: int = 2) 
     NSP 2C + 2, the classifier n_labels (C + 1).
     """
     if not isinstance(config, BertConfig):
-        raise ValueError(f"config must be a BertConfig, got {type(config).__name__}")
+        raise TypeError(f"config must be a BertConfig, got {type(config).__name__}")
+    check_int(n_labels, "n_labels", low=2)
     C, F_, L, V = config.d_model, config.d_ff, config.n_layers, config.vocab_size
     base = (V + config.max_len + config.type_vocab_size) * C + 2 * C \
         + L * (4 * C * C + 2 * C * F_ + 9 * C + F_) + C * C + C
@@ -278,31 +279,28 @@ def _describe(x: object) -> str:
     return f"{tuple(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
 
 
+def _error(x: object) -> type[Exception]:
+    """ValueError for a tensor of the wrong shape, dtype or values; TypeError for a non-tensor."""
+    return ValueError if isinstance(x, torch.Tensor) else TypeError
+
+
 def _check_inputs(c: BertConfig, input_ids: object, token_type_ids: object,
                   attention_mask: object) -> None:
-    if not isinstance(input_ids, torch.Tensor) or input_ids.dim() != 2 \
-            or input_ids.dtype != torch.long or 0 in input_ids.shape:
-        raise ValueError(f"input_ids must be a (B, T) LongTensor of token ids, B and T >= 1, "
-                         f"got {_describe(input_ids)}")
-    if input_ids.min() < 0 or input_ids.max() >= c.vocab_size:
-        lo, hi = int(input_ids.min()), int(input_ids.max())
-        raise ValueError(f"input_ids holds ids in [{lo}, {hi}], outside the vocabulary "
-                         f"[0, {c.vocab_size})")
-    if input_ids.size(1) > c.max_len:
-        raise ValueError(f"sequence length {input_ids.size(1)} exceeds config.max_len={c.max_len}")
+    check_id_tensor(input_ids, "input_ids", c.vocab_size, max_len=c.max_len)
     shape = tuple(input_ids.shape)
     if token_type_ids is not None:
         if not isinstance(token_type_ids, torch.Tensor) or tuple(token_type_ids.shape) != shape \
                 or token_type_ids.dtype != torch.long:
-            raise ValueError(f"token_type_ids must be a LongTensor shaped like input_ids {shape}, "
-                             f"got {_describe(token_type_ids)}")
+            raise _error(token_type_ids)(f"token_type_ids must be a LongTensor shaped like "
+                                         f"input_ids {shape}, got {_describe(token_type_ids)}")
         if token_type_ids.min() < 0 or token_type_ids.max() >= c.type_vocab_size:
             raise ValueError(f"token_type_ids must be in [0, type_vocab_size={c.type_vocab_size}), "
                              f"got values up to {int(token_type_ids.max())}")
     if attention_mask is not None:
         if not isinstance(attention_mask, torch.Tensor) or tuple(attention_mask.shape) != shape:
-            raise ValueError(f"attention_mask must be a tensor shaped like input_ids {shape} "
-                             f"(1 = real token, 0 = padding), got {_describe(attention_mask)}")
+            raise _error(attention_mask)(f"attention_mask must be a tensor shaped like input_ids "
+                                         f"{shape} (1 = real token, 0 = padding), got "
+                                         f"{_describe(attention_mask)}")
         if not ((attention_mask == 0) | (attention_mask == 1)).all():
             raise ValueError("attention_mask must hold only 0 (padding) and 1 (real token)")
 
@@ -316,8 +314,8 @@ def _check_labels(labels: object, name: str, shape: tuple[int, ...], n: int,
         ok = real.numel() == 0 or (real.min() >= 0 and real.max() < n)
     if not ok:
         what = f"values in [0, {n})" + (" or -100 (not predicted)" if ignore else "")
-        raise ValueError(f"{name} must be a LongTensor of shape {shape} with {what}, "
-                         f"got {_describe(labels)}")
+        raise _error(labels)(f"{name} must be a LongTensor of shape {shape} with {what}, "
+                             f"got {_describe(labels)}")
 
 
 class _Saveable(Saveable):
@@ -332,7 +330,7 @@ class BertModel(_Saveable):
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         if not isinstance(config, BertConfig):
-            raise ValueError(f"config must be a BertConfig, got {type(config).__name__}")
+            raise TypeError(f"config must be a BertConfig, got {type(config).__name__}")
         self.config = config
         self.embeddings = Embeddings(config)
         self.encoder = Encoder(config)
@@ -470,8 +468,11 @@ class BertForPreTraining(_Saveable):
         _check_labels(mlm_labels, "mlm_labels", tuple(input_ids.shape), self.config.vocab_size,
                       ignore=True)
         _check_labels(nsp_labels, "nsp_labels", (input_ids.size(0),), 2)
-        out = self.bert(input_ids, token_type_ids, attention_mask)
         chosen = mlm_labels != -100  # (B, T)
+        if not bool(chosen.any()):  # the mean over no position would be nan
+            raise ValueError("mlm_labels masks no position (every value is -100): the MLM loss "
+                             "needs at least one predicted token (is every text in the batch empty?)")
+        out = self.bert(input_ids, token_type_ids, attention_mask)
         mlm_logits = self.cls.predictions(out.last_hidden_state[chosen])  # (M, C) -> (M, V)
         mlm_loss = F.cross_entropy(mlm_logits, mlm_labels[chosen])
         return mlm_loss + F.cross_entropy(self.cls.seq_relationship(out.pooled), nsp_labels)
@@ -521,6 +522,8 @@ class ElectraForPreTraining(_Saveable):
     def __init__(self, config: BertConfig, generator_layers: int = 1,
                  rtd_weight: float = 50.0) -> None:
         super().__init__()
+        if not isinstance(config, BertConfig):
+            raise TypeError(f"config must be a BertConfig, got {type(config).__name__}")
         if isinstance(generator_layers, bool) or not isinstance(generator_layers, int) \
                 or not 1 <= generator_layers <= config.n_layers:
             raise ValueError(f"generator_layers must be an int in [1, n_layers={config.n_layers}], "
@@ -631,7 +634,7 @@ class BertForSequenceClassification(_Saveable):
         base = model.bert if isinstance(model, (BertForPreTraining, ElectraForPreTraining)) \
             else model
         if not isinstance(base, BertModel):
-            raise ValueError(f"model must be a BertForPreTraining, ElectraForPreTraining or "
+            raise TypeError(f"model must be a BertForPreTraining, ElectraForPreTraining or "
                              f"BertModel, "
                              f"got {type(model).__name__}")
         config = base.config
@@ -644,6 +647,7 @@ class BertForSequenceClassification(_Saveable):
 
     def freeze_base(self, frozen: bool = True) -> BertForSequenceClassification:
         """Stop (or, frozen=False, restart) gradients into bert.*: only the classifier learns."""
+        check_bool(frozen, "frozen")
         for p in self.bert.parameters():
             p.requires_grad_(not frozen)
         return self
@@ -669,8 +673,8 @@ def parameter_table(model: nn.Module) -> list[tuple[str, int]]:
     elif isinstance(model, (BertForPreTraining, BertForSequenceClassification)):
         bert, prefix = model.bert, "bert."
     else:
-        raise ValueError(f"model must be a BertModel, BertForPreTraining or "
-                         f"BertForSequenceClassification, got {type(model).__name__}")
+        raise TypeError(f"model must be a BertModel, BertForPreTraining or "
+                        f"BertForSequenceClassification, got {type(model).__name__}")
     parts = [(f"{prefix}embeddings", bert.embeddings)]
     parts += [(f"{prefix}encoder.layer.{i}", layer) for i, layer in enumerate(bert.encoder.layer)]
     parts.append((f"{prefix}pooler", bert.pooler))
@@ -731,7 +735,8 @@ def _copy_hf_weights(ours: nn.Module, hf: nn.Module):
 
 def _hf_from_pretrained(class_name: str, name: str, **kwargs):
     if not isinstance(name, str) or not name:
-        raise ValueError(f"name must be a model name on the Hugging Face hub, got {name!r}")
+        error = ValueError if isinstance(name, str) else TypeError
+        raise error(f"name must be a model name on the Hugging Face hub, got {name!r}")
     import transformers  # lazy: importing lmlib.bert needs no transformers
 
     try:

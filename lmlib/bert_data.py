@@ -18,15 +18,24 @@ Shapes: B batch, T sequence length.
 
 from __future__ import annotations
 
+import numbers
 import random
 from collections.abc import Sequence
 
 import torch
 
-from .base import as_str_list, check_int, check_token_id, eval_mode, length_mask, pad_batch
+from .base import (as_str_list, check_bool, check_int, check_token_id, eval_mode, length_mask,
+                   pad_batch)
 
 SPECIAL_IDS = (0, 1, 2, 3, 4, 5, 6)  # lmlib.text.SPECIAL_TOKENS: never masked nor drawn
 IS_NEXT, NOT_NEXT = 0, 1
+
+
+def _check_tokenizer(tokenizer: object, needs: tuple[str, ...]) -> None:
+    """tokenizer must be an lmlib.tokenizer.Tokenizer (or have what this function reads of one)."""
+    if isinstance(tokenizer, (str, bytes)) or not all(hasattr(tokenizer, a) for a in needs):
+        raise TypeError(f"tokenizer must be an lmlib.tokenizer.Tokenizer (with {', '.join(needs)}), "
+                        f"got {type(tokenizer).__name__}")
 
 
 def mask_tokens(ids: torch.Tensor, vocab_size: int, mask_id: int = 6,
@@ -47,23 +56,29 @@ def mask_tokens(ids: torch.Tensor, vocab_size: int, mask_id: int = 6,
     word is predicted (the last word may take the count a little past it), and the 80/10/10
     choice is made once per word.
     """
-    if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.dtype != torch.long:
+    if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.dtype != torch.long \
+            or 0 in ids.shape:
         got = f"{tuple(ids.shape)} {ids.dtype}" if isinstance(ids, torch.Tensor) \
             else type(ids).__name__
-        raise ValueError(f"ids must be a (B, T) LongTensor of token ids, got {got}")
+        error = ValueError if isinstance(ids, torch.Tensor) else TypeError
+        raise error(f"ids must be a (B, T) LongTensor of token ids, B and T >= 1, got {got}")
     check_int(vocab_size, "vocab_size", low=1)
     check_token_id(mask_id, "mask_id", vocab_size)
     if isinstance(special_ids, torch.Tensor):
         special_ids = special_ids.tolist()
     if isinstance(special_ids, str) or not isinstance(special_ids, Sequence):
         raise TypeError(f"special_ids must be a list of int ids, got {type(special_ids).__name__}")
+    for k, i in enumerate(special_ids):
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+            raise TypeError(f"special_ids[{k}] must be an int id, got {type(i).__name__} {i!r}")
     special = sorted({check_token_id(i, f"special_ids[{k}]", vocab_size)
                       for k, i in enumerate(special_ids)})
     if mask_id not in special:
         raise ValueError(f"special_ids must include mask_id={mask_id} (a [MASK] is never "
                          f"masked again nor drawn), got {special}")
     if len(special) >= vocab_size:
-        raise ValueError(f"vocab_size={vocab_size} leaves no ordinary token to draw at random")
+        raise ValueError(f"special_ids cover all vocab_size={vocab_size} ids: that leaves no "
+                         f"ordinary token to draw at random")
     if isinstance(mask_prob, bool) or not isinstance(mask_prob, (int, float)) \
             or not 0 < mask_prob < 1:
         raise ValueError(f"mask_prob must be a number in (0, 1), got {mask_prob!r}")
@@ -76,8 +91,9 @@ def mask_tokens(ids: torch.Tensor, vocab_size: int, mask_id: int = 6,
                                     or word_starts.shape != ids.shape):
         got = f"{tuple(word_starts.shape)} {word_starts.dtype}" \
             if isinstance(word_starts, torch.Tensor) else type(word_starts).__name__
-        raise ValueError(f"word_starts must be a bool tensor shaped like ids {tuple(ids.shape)}, "
-                         f"got {got}")
+        error = ValueError if isinstance(word_starts, torch.Tensor) else TypeError
+        raise error(f"word_starts must be a bool tensor shaped like ids {tuple(ids.shape)}, "
+                    f"got {got}")
 
     eligible = ~torch.isin(ids, torch.tensor(special, device=ids.device))  # (B, T)
     n = eligible.sum(1)  # (B,) real tokens per row
@@ -115,11 +131,16 @@ def nsp_pairs(documents: Sequence[Sequence[str]], n_pairs: int,
               seed: int = 0) -> list[tuple[str, str, int]]:
     """n_pairs (a, b, label): label 0 (IsNext) if b follows a in one document, 1 (NotNext)
     if b is a random sentence of another document; each with probability 1/2."""
-    if isinstance(documents, str) or not isinstance(documents, Sequence) \
-            or any(isinstance(d, str) or not isinstance(d, Sequence) for d in documents):
-        raise ValueError("documents must be a list of documents, each a list of sentences")
+    if isinstance(documents, str) or not isinstance(documents, Sequence):
+        raise TypeError(f"documents must be a list of documents, each a list of sentences, got "
+                        f"{type(documents).__name__}")
+    for i, d in enumerate(documents):
+        if not isinstance(d, (str, Sequence)):  # a set or generator would give no fixed order
+            raise TypeError(f"documents[{i}] must be a list of sentences, got {type(d).__name__}")
+    docs = [as_str_list(d, f"documents[{i}]", allow_empty=True) for i, d in enumerate(documents)]
+    docs = [d for d in docs if d]
     check_int(n_pairs, "n_pairs", low=1)
-    docs = [list(d) for d in documents if len(d) > 0]
+    check_int(seed, "seed")
     long_docs = [i for i, d in enumerate(docs) if len(d) >= 2]
     if len(docs) < 2 or not long_docs:
         raise ValueError("documents must hold at least 2 non-empty documents, one of them with "
@@ -146,6 +167,11 @@ def encode_pair(tokenizer, a: str, b: str | None = None,
     Segments: 0 for [CLS] a [SEP], 1 for b [SEP]. Too long a pair is cut at the end of
     the longer side, one token at a time, until it fits in max_len.
     """
+    _check_tokenizer(tokenizer, ("encode", "cls_id", "sep_id"))
+    if not isinstance(a, str):
+        raise TypeError(f"a must be a str (the first sentence), got {type(a).__name__}")
+    if b is not None and not isinstance(b, str):
+        raise TypeError(f"b must be a str (the second sentence) or None, got {type(b).__name__}")
     n_special = 2 if b is None else 3
     check_int(max_len, "max_len", low=n_special)
     ta = tokenizer.encode(a)
@@ -162,10 +188,25 @@ def collate_pairs(encoded: Sequence[tuple[Sequence[int], Sequence[int]]],
                   pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """[(ids, token_type_ids), ...] from encode_pair -> input_ids, token_type_ids,
     attention_mask, each (B, T), right-padded (pad_id, segment 0, mask 0)."""
-    if isinstance(encoded, (str, torch.Tensor)) or not isinstance(encoded, Sequence) \
-            or not encoded or any(len(e) != 2 or len(e[0]) != len(e[1]) for e in encoded):
-        raise ValueError("encoded must be a non-empty list of (ids, token_type_ids) pairs of "
-                         "equal length, as encode_pair returns")
+    what = "a non-empty list of (ids, token_type_ids) pairs of equal length, as encode_pair returns"
+    if isinstance(encoded, (str, bytes, torch.Tensor)) or not isinstance(encoded, Sequence):
+        raise TypeError(f"encoded must be {what}, got {type(encoded).__name__}")
+    if not encoded:
+        raise ValueError(f"encoded must be {what}, got an empty list")
+    for i, e in enumerate(encoded):
+        if isinstance(e, (str, bytes)) or not hasattr(e, "__len__") or len(e) != 2 \
+                or any(isinstance(x, (str, bytes)) or not hasattr(x, "__len__") for x in e):
+            raise ValueError(f"encoded[{i}] must be an (ids, token_type_ids) pair of id lists, as "
+                             f"encode_pair returns, got {e!r:.60}")
+        if len(e[0]) != len(e[1]):
+            raise ValueError(f"encoded[{i}] has {len(e[0])} ids but {len(e[1])} token_type_ids; "
+                             f"expected {what}")
+        for j, seq in enumerate(e):
+            if any(type(x) is not int for x in seq):  # the fast check; the loop names the culprit
+                for x in seq:
+                    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+                        raise TypeError(f"encoded[{i}][{j}] must hold int ids, got "
+                                        f"{type(x).__name__} {x!r}")
     input_ids, lengths = pad_batch([e[0] for e in encoded], pad_id)  # (B, T), (B,)
     token_type_ids, _ = pad_batch([e[1] for e in encoded], 0)  # (B, T)
     mask = length_mask(lengths, input_ids.size(1))  # (B, T), True at real tokens
@@ -174,6 +215,7 @@ def collate_pairs(encoded: Sequence[tuple[Sequence[int], Sequence[int]]],
 
 def word_start_table(tokenizer) -> torch.Tensor:
     """(V,) bool: True for ids that begin a word, False for WordPiece "##" continuations."""
+    _check_tokenizer(tokenizer, ("id_to_token", "vocab_size"))
     return torch.tensor([not tokenizer.id_to_token(i).startswith("##")
                          for i in range(tokenizer.vocab_size)])
 
@@ -188,10 +230,28 @@ def pretraining_batch(tokenizer, pairs: Sequence[tuple[str, str, int]], max_len:
     whole_word=True masks whole words (mask_tokens' word_starts); a word is what the
     tokenizer's pre-tokenizer made (an eojeol, or a Kiwi morpheme with pre_tokenize="morph").
     starts_table: word_start_table(tokenizer), to compute it once rather than per batch."""
+    what = "a non-empty list of (a, b, label), as nsp_pairs returns"
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Sequence):
+        raise TypeError(f"pairs must be {what}, got {type(pairs).__name__}")
     if not pairs:
-        raise ValueError("pairs must be a non-empty list of (a, b, label), as nsp_pairs returns")
-    if not isinstance(whole_word, bool):
-        raise TypeError(f"whole_word must be True or False, got {whole_word!r}")
+        raise ValueError(f"pairs must be {what}, got an empty list")
+    for i, pair in enumerate(pairs):
+        if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 3:
+            raise ValueError(f"pairs[{i}] must be an (a, b, label) triple, as nsp_pairs returns, "
+                             f"got {pair!r:.60}")
+        for j in (0, 1):
+            if not isinstance(pair[j], str):
+                raise TypeError(f"pairs[{i}][{j}] must be a str (sentence {'ab'[j]}), got "
+                                f"{type(pair[j]).__name__} {pair[j]!r:.40}")
+        label = pair[2]
+        if isinstance(label, bool) or not isinstance(label, numbers.Integral):
+            raise TypeError(f"pairs[{i}][2] (the label) must be the int {IS_NEXT} (IsNext) or "
+                            f"{NOT_NEXT} (NotNext), got {type(label).__name__} {label!r}")
+        if label not in (IS_NEXT, NOT_NEXT):
+            raise ValueError(f"pairs[{i}][2] (the label) must be {IS_NEXT} (IsNext) or "
+                             f"{NOT_NEXT} (NotNext), got {label!r}")
+    check_bool(whole_word, "whole_word")
+    _check_tokenizer(tokenizer, ("encode", "cls_id", "sep_id", "pad_id", "mask_id", "vocab_size"))
     encoded = [encode_pair(tokenizer, a, b, max_len) for a, b, _ in pairs]
     input_ids, token_type_ids, attention_mask = collate_pairs(encoded, tokenizer.pad_id)
     starts = None
@@ -213,8 +273,12 @@ def pretraining_batch(tokenizer, pairs: Sequence[tuple[str, str, int]], max_len:
 @torch.no_grad()
 def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[tuple[str, float]]]:
     """For each [MASK] in text, the top_k tokens and probabilities of a BertForPreTraining."""
+    if not isinstance(model, torch.nn.Module) or not hasattr(model, "config"):
+        raise TypeError(f"model must be a BertForPreTraining, got {type(model).__name__}")
+    _check_tokenizer(tokenizer, ("encode", "cls_id", "sep_id", "mask_id", "id_to_token"))
     if not isinstance(text, str) or "[MASK]" not in text:
-        raise ValueError(f"text must be a str with at least one [MASK], got {text!r}")
+        error = ValueError if isinstance(text, str) else TypeError
+        raise error(f"text must be a str with at least one [MASK], got {text!r}")
     check_int(top_k, "top_k", low=1)
     ids, seg = encode_pair(tokenizer, text, None, model.config.max_len)
     if tokenizer.mask_id not in ids:
@@ -225,7 +289,7 @@ def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[tuple[st
     out = []
     for t in (torch.tensor(ids) == tokenizer.mask_id).nonzero().flatten().tolist():
         probs = logits[t].softmax(-1)
-        top = torch.topk(probs, top_k)
+        top = torch.topk(probs, min(top_k, probs.numel()))  # top_k > V: every token
         out.append([(tokenizer.id_to_token(int(i)), float(p)) for p, i in zip(top.values, top.indices)])
     return out
 
@@ -242,8 +306,9 @@ class MLMBlankScorer:
         for w in self.candidates:
             enc = tokenizer.encode(w)
             if len(enc) != 1 or enc[0] == tokenizer.unk_id:
-                raise ValueError(f"candidate {w!r} is not one known token ({len(enc)} tokens): keep "
-                                 f"single-token words only (see single_token_words)")
+                got = f"{len(enc)} tokens" if len(enc) != 1 else "it encodes as <unk>"
+                raise ValueError(f"candidates holds {w!r}, which is not one known token ({got}): "
+                                 f"keep single-token words only (see single_token_words)")
             ids.append(enc[0])
         self._ids = torch.tensor(ids)
 

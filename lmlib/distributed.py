@@ -21,6 +21,7 @@ matches one process only in distribution; without dropout, step for step.
 
 from __future__ import annotations
 
+import numbers
 import os
 import platform
 from collections.abc import Callable
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+
+from .base import check_callable, check_int, check_module
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,15 @@ class Machine:
     backend: str | None = None  # "gloo" or "nccl" when world_size > 1
 
     def __post_init__(self):
+        check_int(self.world_size, "world_size", low=1)
+        check_int(self.rank, "rank", low=0)
+        check_int(self.local_rank, "local_rank", low=0)
+        if not isinstance(self.device, torch.device):
+            raise TypeError(f"device must be a torch.device (e.g. torch.device('cpu')), got "
+                            f"{type(self.device).__name__} {self.device!r}")
+        if self.backend is not None and not isinstance(self.backend, str):
+            raise TypeError(f"backend must be None or a str ('gloo', 'nccl'), got "
+                            f"{type(self.backend).__name__} {self.backend!r}")
         if not 0 <= self.rank < self.world_size:
             raise ValueError(f"rank must be in [0, world_size={self.world_size}), got {self.rank}")
 
@@ -56,14 +68,18 @@ class Machine:
 
     def shard(self, n: int) -> slice:
         """This process's rows of a global batch of n rows: equal, consecutive shares."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1 or n % self.world_size:
-            raise ValueError(f"a global batch of {n!r} rows cannot be shared equally by "
+        check_int(n, "n", low=1)
+        if n % self.world_size:
+            raise ValueError(f"n={n}: a global batch of {n} rows cannot be shared equally by "
                              f"{self.world_size} processes; use a multiple of {self.world_size}")
         k = n // self.world_size
         return slice(self.rank * k, (self.rank + 1) * k)
 
     def mean(self, value: float) -> float:
         """The mean of a number over all processes (itself for one process): for logging."""
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"value must be a number (a float), got {type(value).__name__} "
+                            f"{value!r}"[:120])
         if not self.distributed:
             return value
         t = torch.tensor([value], dtype=torch.float64, device=self.device)
@@ -75,6 +91,8 @@ class Machine:
         """batch_loss(step) run through DistributedDataParallel, so its backward averages the
         gradients of `model` across the processes. batch_loss itself is unchanged (it may call
         any method of model: DDP only needs its forward to be the one that makes the loss)."""
+        check_module(model, "model")
+        check_callable(batch_loss, "batch_loss", what="a function step -> loss tensor")
         if not self.distributed:
             return batch_loss
         from torch.nn.parallel import DistributedDataParallel

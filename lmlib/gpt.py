@@ -31,7 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import causal_mask, scaled_dot_product_attention
-from .base import check_float, check_special_ids, check_token_id, eval_mode
+from .base import (check_bool, check_float, check_id_tensor, check_int, check_special_ids,
+                   check_token_id, eval_mode)
 from .checkpoint import Saveable, check_config
 
 KVCache = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values (B, nh, S, hs)
@@ -53,7 +54,7 @@ class GPTConfig:
 
     def __post_init__(self) -> None:
         if self.d_ff is None:
-            self.d_ff = 4 * self.d_model
+            self.d_ff = 4 * check_int(self.d_model, "d_model", low=1)
         check_config(self, ("vocab_size", "max_len", "d_model", "n_heads", "n_layers", "d_ff"))
         check_special_ids(self, ("eos_id",), allow_none=True)
 
@@ -80,7 +81,7 @@ def count_parameters(config: GPTConfig) -> int:
     and ln_f 2C. With d_ff = 4C a block is 12C^2 + 13C: the 12 L C^2 of the scaling papers.
     """
     if not isinstance(config, GPTConfig):
-        raise ValueError(f"config must be a GPTConfig, got {type(config).__name__}")
+        raise TypeError(f"config must be a GPTConfig, got {type(config).__name__}")
     C, F_, L = config.d_model, config.d_ff, config.n_layers
     block = (4 * C * C + 4 * C) + (2 * C * F_ + F_ + C) + 4 * C
     return L * block + (config.vocab_size + config.max_len) * C + 2 * C
@@ -164,14 +165,20 @@ class Block(nn.Module):
 
 
 def _check_idx(idx: object, vocab_size: int) -> None:
-    if not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long \
-            or 0 in idx.shape:
-        got = f"{tuple(idx.shape)} {idx.dtype}" if isinstance(idx, torch.Tensor) \
-            else type(idx).__name__
-        raise ValueError(f"idx must be a (B, T) LongTensor of token ids, B and T >= 1, got {got}")
-    if idx.min() < 0 or idx.max() >= vocab_size:
-        raise ValueError(f"idx holds ids in [{int(idx.min())}, {int(idx.max())}], outside the "
-                         f"vocabulary [0, {vocab_size})")
+    check_id_tensor(idx, "idx", vocab_size)
+
+
+def _check_targets(targets: object, idx: torch.Tensor, vocab_size: int) -> None:
+    if not isinstance(targets, torch.Tensor) or targets.shape != idx.shape \
+            or targets.dtype != torch.long:
+        got = f"{tuple(targets.shape)} {targets.dtype}" if isinstance(targets, torch.Tensor) \
+            else type(targets).__name__
+        error = ValueError if isinstance(targets, torch.Tensor) else TypeError
+        raise error(f"targets must be a LongTensor shaped like idx {tuple(idx.shape)}, got {got}")
+    bad = ((targets < 0) & (targets != -100)) | (targets >= vocab_size)
+    if bool(bad.any()):
+        raise ValueError(f"targets holds {int(targets[bad][0])}: expected ids in [0, {vocab_size}) "
+                         f"or -100 (ignored)")
 
 
 class GPT(Saveable):
@@ -182,7 +189,7 @@ class GPT(Saveable):
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         if not isinstance(config, GPTConfig):
-            raise ValueError(f"config must be a GPTConfig, got {type(config).__name__}")
+            raise TypeError(f"config must be a GPTConfig, got {type(config).__name__}")
         c = self.config = config
         self.transformer = nn.ModuleDict(dict(
             wte=nn.Embedding(c.vocab_size, c.d_model),  # token embeddings
@@ -221,18 +228,15 @@ class GPT(Saveable):
         past_len = 0
         if past_key_values is not None:
             if not isinstance(past_key_values, list) or len(past_key_values) != c.n_layers:
-                raise ValueError(f"past_key_values must be the list of {c.n_layers} (k, v) pairs "
-                                 f"returned with use_cache=True")
+                error = ValueError if isinstance(past_key_values, list) else TypeError
+                raise error(f"past_key_values must be the list of {c.n_layers} (k, v) pairs "
+                            f"returned with use_cache=True, got {type(past_key_values).__name__}")
             past_len = past_key_values[0][0].size(2)
         if past_len + T > c.max_len:
-            raise ValueError(f"sequence length {past_len + T} exceeds the context "
+            raise ValueError(f"idx is too long: sequence length {past_len + T} exceeds the context "
                              f"config.max_len={c.max_len}")
-        if targets is not None and (not isinstance(targets, torch.Tensor)
-                                    or targets.shape != idx.shape):
-            got = tuple(targets.shape) if isinstance(targets, torch.Tensor) \
-                else type(targets).__name__
-            raise ValueError(f"targets must be a LongTensor shaped like idx {tuple(idx.shape)}, "
-                             f"got {got}")
+        if targets is not None:
+            _check_targets(targets, idx, c.vocab_size)
 
         pos = torch.arange(past_len, past_len + T, device=idx.device)  # (T,)
         x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))  # (B, T, C)
@@ -287,6 +291,9 @@ class GPT(Saveable):
         if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) \
                 or max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be an int >= 1, got {max_new_tokens!r}")
+        for flag, name in ((greedy, "greedy"), (crop, "crop"), (use_cache, "use_cache")):
+            check_bool(flag, name)
+        check_int(seed, "seed", allow_none=True)
         if not greedy:
             _check_sampling(temperature, top_k, top_p)
         eos_id = c.eos_id if eos_id == -1 else check_token_id(eos_id, "eos_id", c.vocab_size,
@@ -329,6 +336,9 @@ class GPT(Saveable):
     @classmethod
     def from_hf(cls, model) -> GPT:
         """A GPT holding the weights of a transformers GPT2LMHeadModel (or GPT2Model)."""
+        if not isinstance(model, nn.Module) or not hasattr(model, "config"):
+            raise TypeError(f"model must be a transformers GPT2LMHeadModel or GPT2Model, got "
+                            f"{type(model).__name__}")
         config = _config_from_hf(model.config)
         gpt = cls(config)
         sd = {k if k.startswith(("transformer.", "lm_head")) else f"transformer.{k}": v
@@ -352,7 +362,8 @@ class GPT(Saveable):
     def from_pretrained(cls, name: str) -> GPT:
         """Load GPT-2 weights from the Hugging Face hub (needs internet), e.g. "gpt2"."""
         if not isinstance(name, str) or not name:
-            raise ValueError(f"name must be a model name on the Hugging Face hub, got {name!r}")
+            error = ValueError if isinstance(name, str) else TypeError
+            raise error(f"name must be a model name on the Hugging Face hub, got {name!r}")
         from transformers import GPT2LMHeadModel  # lazy: importing lmlib.gpt needs no transformers
 
         try:
@@ -412,9 +423,20 @@ def _check_sampling(temperature: float, top_k: int | None, top_p: float | None) 
         raise ValueError(f"top_p must be None or a number in (0, 1], got {top_p!r}")
 
 
+def _check_logits(logits: object, floating: bool = True) -> None:
+    if not isinstance(logits, torch.Tensor):
+        raise TypeError(f"logits must be a torch.Tensor of scores (..., V), got "
+                        f"{type(logits).__name__}")
+    if logits.dim() < 1 or (floating and not logits.is_floating_point()):
+        raise ValueError(f"logits must be a{' floating-point' if floating else ''} tensor of "
+                         f"scores (..., V), got {tuple(logits.shape)} {logits.dtype}")
+
+
 def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
     """Keep the k largest logits of each row (ties at the k-th value kept); the rest -> -inf."""
-    _check_sampling(1.0, k, None)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be an int >= 1 (the top_k tokens to keep), got {k!r}")
+    _check_logits(logits)
     k = min(k, logits.size(-1))
     kth = torch.topk(logits, k, dim=-1).values[..., -1:]  # (..., 1): the k-th largest
     return logits.masked_fill(logits < kth, float("-inf"))
@@ -422,7 +444,9 @@ def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
 
 def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     """Nucleus: keep the fewest most-probable tokens whose probabilities sum to >= p."""
-    _check_sampling(1.0, None, p)
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p <= 1:
+        raise ValueError(f"p must be a number in (0, 1] (the top_p mass to keep), got {p!r}")
+    _check_logits(logits)
     sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
     probs = sorted_logits.softmax(-1)
     before = probs.cumsum(-1) - probs  # mass of the tokens ranked above each one
@@ -435,6 +459,7 @@ def next_token_probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int 
                      top_p: float | None = None) -> torch.Tensor:
     """softmax(logits / temperature) restricted to top_k, then top_p -> probabilities (..., V)."""
     _check_sampling(temperature, top_k, top_p)
+    _check_logits(logits, floating=False)  # integer scores are fine: dividing makes them floats
     logits = logits / temperature
     if top_k is not None:
         logits = top_k_filter(logits, top_k)

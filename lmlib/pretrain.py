@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from .base import check_float, check_int, eval_mode
+from .base import (as_str_list, check_bool, check_callable, check_float, check_generator, check_int,
+                   check_module, check_path, eval_mode)
 from .training import fit
 
 if TYPE_CHECKING:
@@ -37,15 +38,18 @@ if TYPE_CHECKING:
 
 def token_stream(tokenizer, texts: Sequence[str], progress: bool = False) -> torch.Tensor:
     """Encode texts and join them, each followed by tokenizer.eos_id -> (N,) LongTensor."""
-    if isinstance(texts, str) or not isinstance(texts, Sequence) or not texts:
-        raise ValueError(f"texts must be a non-empty sequence of str, got {type(texts).__name__}")
-    ids = tokenizer.encode_batch(list(texts), add_eos=True, progress=progress)
+    texts = as_str_list(texts, "texts")  # a bare str is refused: its characters would be the texts
+    ids = tokenizer.encode_batch(texts, add_eos=True, progress=progress)
     return torch.tensor([t for seq in ids for t in seq], dtype=torch.long)  # (N,)
 
 
 def _check_stream(stream: object, name: str, block_size: int) -> None:
-    if not isinstance(stream, torch.Tensor) or stream.dim() != 1 or stream.dtype != torch.long:
-        raise ValueError(f"{name} must be a 1-D LongTensor of token ids (see token_stream)")
+    if not isinstance(stream, torch.Tensor):
+        raise TypeError(f"{name} must be a 1-D LongTensor of token ids (see token_stream), got "
+                        f"{type(stream).__name__}")
+    if stream.dim() != 1 or stream.dtype != torch.long:
+        raise ValueError(f"{name} must be a 1-D LongTensor of token ids (see token_stream), got "
+                         f"shape {tuple(stream.shape)}, dtype {stream.dtype}")
     if stream.numel() < block_size + 1:
         raise ValueError(f"{name} has {stream.numel()} tokens, fewer than block_size + 1 = "
                          f"{block_size + 1}")
@@ -54,6 +58,9 @@ def _check_stream(stream: object, name: str, block_size: int) -> None:
 def random_batch(stream: torch.Tensor, batch_size: int, block_size: int,
                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """B random windows of the stream -> inputs x (B, T) and next-token targets y (B, T)."""
+    check_int(batch_size, "batch_size", low=1)
+    check_int(block_size, "block_size", low=1)
+    check_generator(generator, "generator")
     _check_stream(stream, "stream", block_size)
     starts = torch.randint(0, stream.numel() - block_size, (batch_size,), generator=generator)
     rows = starts[:, None] + torch.arange(block_size + 1)  # (B, T+1) positions in the stream
@@ -70,12 +77,12 @@ def evaluate(model: nn.Module, stream: torch.Tensor, block_size: int, batch_size
     is the perplexity. max_batches limits the work to the first max_batches * batch_size
     windows.
     """
+    check_module(model, "model")
+    check_int(block_size, "block_size", low=1)
+    _check_block_size(model, block_size)
+    check_int(batch_size, "batch_size", low=1)
+    check_int(max_batches, "max_batches", low=1, allow_none=True)
     _check_stream(stream, "stream", block_size)
-    for name, value in (("batch_size", batch_size), ("max_batches", max_batches)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 1):
-            raise ValueError(f"{name} must be an int >= 1{' or None' if name == 'max_batches' else ''}, "
-                             f"got {value!r}")
     n = (stream.numel() - 1) // block_size  # whole windows only
     if max_batches is not None:
         n = min(n, max_batches * batch_size)
@@ -88,6 +95,14 @@ def evaluate(model: nn.Module, stream: torch.Tensor, block_size: int, batch_size
             loss = model(x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)).loss
             total += loss.item() * x[i:i + batch_size].numel()
     return total / (n * block_size)
+
+
+def _check_block_size(model: nn.Module, block_size: int, name: str = "block_size") -> None:
+    """block_size must fit the model's context (config.max_len), where the model has one."""
+    max_len = getattr(getattr(model, "config", None), "max_len", None)
+    if isinstance(max_len, int) and block_size > max_len:
+        raise ValueError(f"{name}={block_size} exceeds the model's context config.max_len="
+                         f"{max_len}; use a block_size <= {max_len}")
 
 
 def lr_at(step: int, lr: float, warmup: int, steps: int, min_lr_ratio: float = 0.1) -> float:
@@ -108,7 +123,18 @@ def save_training_state(path: str | Path, optimizer: torch.optim.Optimizer, step
     """optimizer.safetensors (its tensors) + trainer.json (step, hyperparameters, losses)."""
     from safetensors.torch import save_file
 
-    path = Path(path)
+    path = check_path(path, "path")
+    _check_optimizer(optimizer)
+    check_int(step, "step", low=0)
+    if not isinstance(rng_state, torch.Tensor) or rng_state.dtype != torch.uint8:
+        raise TypeError(f"rng_state must be a uint8 torch.Tensor (torch.get_rng_state()), got "
+                        f"{type(rng_state).__name__}")
+    if not isinstance(history, dict):
+        raise TypeError(f"history must be a dict (of JSON values), got {type(history).__name__}")
+    try:  # before writing anything: a half-written state would not load
+        json.dumps(history)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"history must hold JSON values only (lists, numbers, str): {err}") from None
     path.mkdir(parents=True, exist_ok=True)
     sd = optimizer.state_dict()
     tensors = {"rng_state": rng_state.clone()}
@@ -121,11 +147,21 @@ def save_training_state(path: str | Path, optimizer: torch.optim.Optimizer, step
     (path / "trainer.json").write_text(json.dumps(meta, indent=1) + "\n")
 
 
+def _check_optimizer(optimizer: object) -> None:
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+
+
 def load_training_state(path: str | Path, optimizer: torch.optim.Optimizer):
     """Restore what save_training_state wrote -> (step, rng_state, history)."""
     from safetensors.torch import load_file
 
-    path = Path(path)
+    path = check_path(path, "path")
+    _check_optimizer(optimizer)
+    for file in ("trainer.json", "optimizer.safetensors"):
+        if not (path / file).is_file():
+            raise FileNotFoundError(f"no training state in {path}: {path / file} is missing "
+                                    f"(save_training_state writes it)")
     meta = json.loads((path / "trainer.json").read_text())
     tensors = load_file(str(path / "optimizer.safetensors"))
     state: dict[int, dict] = {}
@@ -156,6 +192,18 @@ def train_steps(model: nn.Module, batch_loss: Callable[[int], torch.Tensor], ste
     (DDP), the logged loss is the mean over them, and only the main process saves and shows
     progress. Every process evaluates and returns the same history.
     """
+    check_module(model, "model")
+    check_callable(batch_loss, "batch_loss", what="a function step -> loss tensor")
+    check_int(steps, "steps", low=1)
+    check_float(lr, "lr", low=0, low_open=True)
+    check_int(warmup, "warmup", low=0)  # 0: no warmup (finetune_bert's steps // 10 on a short run)
+    check_float(weight_decay, "weight_decay", low=0)
+    check_callable(evaluate_fn, "evaluate_fn", allow_none=True)
+    check_int(eval_every, "eval_every", low=1)
+    check_int(save_every, "save_every", low=1, allow_none=True)
+    check_bool(resume, "resume")
+    if out_dir is not None:
+        out_dir = check_path(out_dir, "out_dir")
     if resume and out_dir is None:
         raise ValueError("resume=True needs out_dir, the folder to resume from")
     if machine is not None:
@@ -206,6 +254,8 @@ def train_steps(model: nn.Module, batch_loss: Callable[[int], torch.Tensor], ste
 
 def step_generator(seed: int, step: int) -> torch.Generator:
     """The generator for one step's batch: the same (seed, step) always draws the same batch."""
+    check_int(seed, "seed", low=0)
+    check_int(step, "step", low=0)
     return torch.Generator().manual_seed(seed * 1_000_003 + step)
 
 
@@ -219,7 +269,13 @@ def train_lm(model: nn.Module, train_stream: torch.Tensor, val_stream: torch.Ten
     batch_size windows and trains on its batch_size / N of them.
     Other keyword arguments (lr, warmup, eval_every, out_dir, resume, ...) go to train_steps.
     """
+    check_module(model, "model")
+    check_int(batch_size, "batch_size", low=1)
+    check_int(block_size, "block_size", low=1, allow_none=True)
+    check_int(eval_batches, "eval_batches", low=1, allow_none=True)
+    check_int(seed, "seed", low=0)
     block_size = block_size or model.config.max_len
+    _check_block_size(model, block_size)
     _check_stream(train_stream, "train_stream", block_size)
     _check_stream(val_stream, "val_stream", block_size)
 

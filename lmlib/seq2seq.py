@@ -24,6 +24,8 @@ batch_first and right-padded with pad_id; `lengths` give the real lengths.
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,7 +36,9 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import AdditiveAttention
-from .base import check_int, check_special_ids, eval_mode, length_mask, pad_batch
+from .base import (as_int_list, check_bool, check_callable, check_float, check_generator,
+                   check_id_tensor, check_int, check_special_ids, eval_mode, length_mask,
+                   pad_batch)
 from .training import check_float_dtype, fit, init_reproducibly
 
 # lmlib.text.Vocab's special ids; the synthetic task draws its symbols from ids >= N_SPECIAL.
@@ -72,24 +76,16 @@ class Seq2SeqConfig:
 
 def _check_ids(x: object, name: str, vocab_size: int, batch: int | None = None) -> None:
     """Raise a clear error unless x is a (B, length) integer tensor of ids < vocab_size."""
-    if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.dtype != torch.long \
-            or 0 in x.shape:
-        got = f"{tuple(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{name} must be a (B, length) LongTensor of token ids, B and "
-                         f"length >= 1, got {got}")
-    if batch is not None and x.size(0) != batch:
-        raise ValueError(f"{name} has batch size {x.size(0)}, src has {batch}")
-    if x.min() < 0 or x.max() >= vocab_size:
-        raise ValueError(f"{name} holds ids in [{int(x.min())}, {int(x.max())}], "
-                         f"outside the vocabulary [0, {vocab_size})")
+    check_id_tensor(x, name, vocab_size, dims="(B, length)",
+                    batch=None if batch is None else (batch, "src"))
 
 
 def _check_lengths(lengths: object, B: int, S: int) -> None:
-    if not isinstance(lengths, torch.Tensor) or lengths.shape != (B,) \
-            or lengths.dtype != torch.long:
-        got = f"{tuple(lengths.shape)} {lengths.dtype}" if isinstance(lengths, torch.Tensor) \
-            else type(lengths).__name__
-        raise ValueError(f"src_lengths must be a ({B},) LongTensor, got {got}")
+    if not isinstance(lengths, torch.Tensor):
+        raise TypeError(f"src_lengths must be a ({B},) LongTensor, got {type(lengths).__name__}")
+    if lengths.shape != (B,) or lengths.dtype != torch.long:
+        raise ValueError(f"src_lengths must be a ({B},) LongTensor, got "
+                         f"{tuple(lengths.shape)} {lengths.dtype}")
     if lengths.min() < 1 or lengths.max() > S:
         raise ValueError(f"src_lengths must lie in [1, S={S}], got {lengths.tolist()}")
 
@@ -290,8 +286,13 @@ def train(model: Seq2Seq, batches_fn: Callable[[int], Batch], steps: int, lr: fl
     """
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be an int >= 1, got {steps!r}")
-    if not lr > 0 or not clip > 0:
-        raise ValueError(f"lr and clip must be > 0, got lr={lr}, clip={clip}")
+    check_float(lr, "lr", low=0, low_open=True)
+    # clip=inf is allowed: no clipping (the gradient norm is still measured)
+    if isinstance(clip, bool) or not isinstance(clip, numbers.Real) or math.isnan(clip) \
+            or clip <= 0:
+        raise ValueError(f"clip must be a number > 0 (inf: no clipping), got {clip!r}")
+    check_callable(batches_fn, "batches_fn",
+                   what="a function step -> (src, src_lengths, tgt_in, tgt_out)")
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     return fit(model, lambda step: model.loss(*batches_fn(step), label_smoothing=label_smoothing),
                steps, optimizer, clip=clip, seed=seed, progress=progress)
@@ -310,13 +311,22 @@ def reverse_task_batch(batch_size: int, min_len: int, max_len: int, vocab_size: 
     tgt_in, tgt_out) with tgt_in = <s> + target and tgt_out = target + </s>, using
     lmlib.text.Vocab's special ids (a model for it keeps the config's default ids).
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    check_int(batch_size, "batch_size", low=1)
+    check_int(min_len, "min_len", low=1)
+    check_int(max_len, "max_len", low=1)
+    check_int(vocab_size, "vocab_size")
     if vocab_size < N_SPECIAL + 2:
         raise ValueError(f"vocab_size must be >= {N_SPECIAL + 2} (4 special ids + at least "
                          f"2 symbols), got {vocab_size}")
     if not 1 <= min_len <= max_len:
         raise ValueError(f"need 1 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}")
+    check_generator(generator)
+    check_bool(reverse, "reverse")
+    if lengths is not None:
+        lengths = as_int_list(lengths, "lengths", low=min_len, high=max_len)
+        if len(lengths) != batch_size:
+            raise ValueError(f"lengths must hold batch_size={batch_size} lengths, got "
+                             f"{len(lengths)}")
     if lengths is None:
         lengths = torch.randint(min_len, max_len + 1, (batch_size,), generator=generator).tolist()
     srcs = [torch.randint(N_SPECIAL, vocab_size, (n,), generator=generator).tolist()
@@ -330,6 +340,8 @@ def reverse_task_batch(batch_size: int, min_len: int, max_len: int, vocab_size: 
 
 def token_accuracy(pred: Sequence[int], ref: Sequence[int]) -> tuple[int, int]:
     """(correct, total) comparing position by position; total = max(len(pred), len(ref))."""
+    pred = as_int_list(pred, "pred", allow_empty=True)
+    ref = as_int_list(ref, "ref", allow_empty=True)
     correct = sum(p == r for p, r in zip(pred, ref))
     return correct, max(len(pred), len(ref))  # a missing or extra token counts as an error
 
@@ -342,6 +354,11 @@ def accuracy_by_length(model: Seq2Seq, lengths: Sequence[int], n_per_length: int
     both); a missing or extra token counts as an error, so the score at a length is
     correct tokens / Σ max(len(output), len(reference)).
     """
+    if not (hasattr(model, "config") and callable(getattr(model, "greedy_decode", None))):
+        raise TypeError(f"model must be a Seq2Seq (an object with .config and .greedy_decode), "
+                        f"got {type(model).__name__}")
+    lengths = as_int_list(lengths, "lengths", low=1)
+    check_int(n_per_length, "n_per_length", low=1)
     c = model.config
     g = torch.Generator().manual_seed(seed)
     result = {}
@@ -377,6 +394,12 @@ def bottleneck_experiment(seed: int = 0, steps: int = 300, batch_size: int = 64,
     trainings in float64 with one thread): at length 3 both are near 1.0; at length 12 the plain model gets
     0.35-0.38 and the attention model 0.96-0.99 (chance is 0.1 with 10 symbols).
     """
+    for name, value in (("steps", steps), ("batch_size", batch_size), ("min_len", min_len),
+                        ("max_len", max_len), ("n_eval", n_eval)):
+        check_int(value, name, low=1)
+    check_int(vocab_size, "vocab_size", low=N_SPECIAL + 2)
+    if min_len > max_len:
+        raise ValueError(f"need min_len <= max_len, got min_len={min_len}, max_len={max_len}")
     results = {"lengths": list(range(min_len, max_len + 1)), "losses": {}, "models": {}}
     start = time.perf_counter()
     for name, attention in (("plain", False), ("attention", True)):

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention
-from .base import check_int, eval_mode
+from .base import check_callable, check_float, check_int, check_module, eval_mode
 from .training import check_float_dtype, fit, init_reproducibly
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # x (B, L) token ids, y (B,) labels
@@ -94,11 +94,19 @@ class ClassifierConfig:
                              f"n_heads={self.n_heads}")
 
 
+def _check_config(config: object, cls: type) -> ClassifierConfig:
+    if not isinstance(config, ClassifierConfig):
+        raise TypeError(f"config must be a ClassifierConfig, got {type(config).__name__}; build one "
+                        f"with ClassifierConfig(**...) for {cls.__name__}")
+    return config
+
+
 def _check_input(x: object, config: ClassifierConfig) -> None:
-    if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.is_floating_point() or x.shape[1] < 1:
-        got = (f"shape {tuple(x.shape)}, dtype {x.dtype}" if isinstance(x, torch.Tensor)
-               else type(x).__name__)
-        raise ValueError(f"x must be a (B, L) tensor of token ids with L >= 1, got {got}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a (B, L) tensor of token ids with L >= 1, got {type(x).__name__}")
+    if x.dim() != 2 or x.is_floating_point() or x.shape[1] < 1:
+        raise ValueError(f"x must be a (B, L) tensor of token ids with L >= 1, got shape "
+                         f"{tuple(x.shape)}, dtype {x.dtype}")
     if x.numel() and not 0 <= int(x.min()) <= int(x.max()) < config.vocab_size:
         raise ValueError(f"x must hold ids in 0..vocab_size-1 = 0..{config.vocab_size - 1}, "
                          f"got ids {int(x.min())}..{int(x.max())}")
@@ -109,7 +117,7 @@ class CNNClassifier(nn.Module):
 
     def __init__(self, config: ClassifierConfig) -> None:
         super().__init__()
-        self.config, C = config, config.d_model
+        self.config, C = _check_config(config, type(self)), config.d_model
         self.embedding = nn.Embedding(config.vocab_size, C)
         self.convs = nn.ModuleList(nn.Conv1d(C, C, config.kernel_size)
                                    for _ in range(config.n_layers))
@@ -136,7 +144,7 @@ class GRUClassifier(nn.Module):
 
     def __init__(self, config: ClassifierConfig) -> None:
         super().__init__()
-        self.config, C = config, config.d_model
+        self.config, C = _check_config(config, type(self)), config.d_model
         self.embedding = nn.Embedding(config.vocab_size, C)
         self.gru = nn.GRU(C, C, batch_first=True)
         self.head = nn.Linear(C, config.n_classes)
@@ -154,7 +162,7 @@ class SelfAttentionClassifier(nn.Module):
 
     def __init__(self, config: ClassifierConfig) -> None:
         super().__init__()
-        self.config, C = config, config.d_model
+        self.config, C = _check_config(config, type(self)), config.d_model
         self.embedding = nn.Embedding(config.vocab_size, C)
         # Learned positions: attention by itself is blind to order, and "d back" is a position.
         self.position = nn.Embedding(config.max_len, C)
@@ -193,9 +201,10 @@ def train_classifier(model: nn.Module, batch_fn: Callable[[int], Batch], steps: 
     With `seed`, any randomness inside the model is seeded in a forked RNG, so the
     caller's global random state is left as it was.
     """
+    check_module(model, "model")
+    check_callable(batch_fn, "batch_fn", what="a function step -> (x, y)")
     check_int(steps, "steps", low=1)
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr must be a number > 0, got {lr!r}")
+    check_float(lr, "lr", low=0, low_open=True)  # finite too: lr=inf makes every weight nan
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 
     def loss_fn(step: int) -> torch.Tensor:
@@ -211,9 +220,18 @@ def accuracy_by_distance(model: nn.Module, distances: Sequence[int], n_per_dista
                          seq_len: int = 32, n_values: int = 4,
                          seed: int = 1234) -> dict[int, float]:
     """Accuracy on n_per_distance fresh samples per distance (the same samples for every model)."""
+    check_module(model, "model")
     check_int(n_per_distance, "n_per_distance", low=1)
-    if isinstance(distances, (str, bytes)) or not isinstance(distances, Sequence) or not distances:
+    check_int(seq_len, "seq_len", low=2)
+    if isinstance(distances, (str, bytes)) or not isinstance(distances, Sequence):
+        raise TypeError(f"distances must be a non-empty list of ints, got {distances!r}")
+    if not distances:
         raise ValueError(f"distances must be a non-empty list of ints, got {distances!r}")
+    for i, d in enumerate(distances):
+        check_int(d, f"distances[{i}]", low=1)
+        if d > seq_len - 1:
+            raise ValueError(f"distances[{i}] must be in 1..seq_len-1 = 1..{seq_len - 1} (the "
+                             f"target must lie before the question), got {d}")
     result = {}
     with eval_mode(model):
         for d in distances:  # distance_task_batch checks each d
@@ -244,6 +262,7 @@ def distance_experiment(seed: int = 0, steps: int = 800, batch_size: int = 64, l
     """
     check_int(seq_len, "seq_len", low=2)
     check_int(max_distance, "max_distance", low=1)
+    check_int(n_eval, "n_eval", low=1)
     if max_distance > seq_len - 1:
         raise ValueError(f"max_distance must be <= seq_len-1 = {seq_len - 1}, got {max_distance}")
     config = ClassifierConfig(vocab_size=task_vocab_size(seq_len, n_values), d_model=d_model,

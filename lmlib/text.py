@@ -306,14 +306,21 @@ class Vocab:
 
     def id_to_token(self, id: int) -> str:
         """Return the token with id ``id``; an id outside 0..len-1 raises ValueError."""
+        return self._itos[self._check_id(id, "id")]
+
+    def _check_id(self, id: Any, name: str) -> int:
+        # bool is an int to Python, but True as an id is a mistake, not the token 1.
         try:
+            if isinstance(id, bool):
+                raise TypeError
             index = operator.index(id)  # accepts numpy/torch integers, rejects floats
         except TypeError:
-            raise TypeError(f"id must be an int, got {type(id).__name__} ({id!r})") from None
+            raise TypeError(f"{name} must be an int, got {type(id).__name__} ({id!r})") from None
         # Negative ids are refused too: Python's [-1] would silently give the last token.
         if not 0 <= index < len(self._itos):
-            raise ValueError(f"id {index} is out of range for a vocabulary of size {len(self)}")
-        return self._itos[index]
+            where = "" if name == "id" else f"{name}: "
+            raise ValueError(f"{where}id {index} is out of range for a vocabulary of size {len(self)}")
+        return index
 
     # --- special ids ---------------------------------------------------------
 
@@ -368,9 +375,9 @@ class Vocab:
 
         <unk> is kept because it stands for a real word of the sentence.
         """
-        if not isinstance(ids, Iterable):
+        if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
             raise TypeError(f"ids must be a list of ints, got {type(ids).__name__}")
-        tokens = [self.id_to_token(i) for i in ids]
+        tokens = [self._itos[self._check_id(i, f"ids[{k}]")] for k, i in enumerate(ids)]
         if skip_special:
             dropped = set(SPECIAL_TOKENS) - {UNK}
             tokens = [t for t in tokens if t not in dropped]
@@ -386,7 +393,11 @@ class Vocab:
     @classmethod
     def load(cls, path: str | os.PathLike) -> Vocab:
         """Read a vocabulary written by :meth:`save`."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a file path (str or pathlib.Path), got {type(path).__name__}")
         path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found: path must be a file written by Vocab.save")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as err:

@@ -216,6 +216,8 @@ class Tokenizer:
 
     def _check_id(self, id: Any, name: str) -> int:
         try:
+            if isinstance(id, bool):  # an int to Python, but True as an id is a mistake
+                raise TypeError
             index = operator.index(id)  # accepts numpy/torch integers, rejects floats
         except TypeError:
             raise TypeError(f"{name} must be an int, got {type(id).__name__} ({id!r})") from None
@@ -251,15 +253,27 @@ class Tokenizer:
     @classmethod
     def load(cls, path: str | os.PathLike) -> Tokenizer:
         """Read a tokenizer folder written by :meth:`save`."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a folder path (str or pathlib.Path), got "
+                            f"{type(path).__name__}")
         folder = Path(path)
         for name in (_HF_FILE, _CONFIG_FILE):
             if not (folder / name).is_file():
                 raise FileNotFoundError(f"{folder / name} not found: path must be a folder written by "
                                         f"Tokenizer.save (holding {_HF_FILE} and {_CONFIG_FILE})")
-        config = json.loads((folder / _CONFIG_FILE).read_text(encoding="utf-8"))
+        try:
+            config = json.loads((folder / _CONFIG_FILE).read_text(encoding="utf-8"))
+        except ValueError as err:  # not JSON (JSONDecodeError) or not UTF-8 (UnicodeDecodeError)
+            raise ValueError(f"{folder / _CONFIG_FILE} is not a JSON file written by Tokenizer.save "
+                             f"(damaged?): {err}") from None
         if not isinstance(config, dict) or config.get("format") != "lmlib.Tokenizer":
             raise ValueError(f"{folder / _CONFIG_FILE} was not written by Tokenizer.save")
-        hf = _hf_tokenizers().Tokenizer.from_file(str(folder / _HF_FILE))
+        hf_class = _hf_tokenizers().Tokenizer
+        try:
+            hf = hf_class.from_file(str(folder / _HF_FILE))
+        except Exception as err:  # tokenizers' own errors (a plain Exception) name no file
+            raise ValueError(f"{folder / _HF_FILE} could not be read as a Hugging Face tokenizer "
+                             f"(damaged?): {err}") from None
         return cls(hf, config.get("kind"), config.get("pre_tokenize"))
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .base import train_mode
+from .base import check_callable, check_module, train_mode
 
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
@@ -212,6 +212,16 @@ def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,
     if schedule is not None and not callable(schedule):
         raise TypeError(f"schedule must be None or a function step -> learning rate, got "
                         f"{type(schedule).__name__}")
+    check_module(model, "model")
+    check_callable(loss_fn, "loss_fn", what="a function step -> loss tensor")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    check_callable(callback, "callback", allow_none=True, what="a function (step, loss) -> None")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise ValueError(f"seed must be an int or None, got {seed!r}")
+    if rng_state is not None and not isinstance(rng_state, torch.Tensor):
+        raise TypeError(f"rng_state must be None or a torch.Tensor (torch.get_rng_state()), got "
+                        f"{type(rng_state).__name__}")
     from tqdm.auto import tqdm  # imported here: importing the module needs no progress bar
 
     history: list[float] = []
@@ -228,6 +238,11 @@ def fit(model: nn.Module, loss_fn: Callable[[int], torch.Tensor], steps: int,
                 for group in optimizer.param_groups:
                     group["lr"] = lr
             loss = loss_fn(step)
+            if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                got = (f"a tensor of shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor)
+                       else f"{type(loss).__name__} {loss!r}"[:80])
+                raise TypeError(f"loss_fn({step}) returned {got} at step {step}; expected a scalar "
+                                f"loss tensor (one that backward() can run on)")
             value = loss.item()
             if not math.isfinite(value):  # one NaN update would make every weight NaN
                 raise FloatingPointError(

@@ -35,7 +35,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import MultiHeadAttention, causal_mask, padding_mask
-from .base import check_float, check_int, check_special_ids, eval_mode
+from .base import (as_int_list, check_callable, check_float, check_id_tensor, check_int,
+                   check_special_ids, check_token_id, eval_mode)
 from .seq2seq import reverse_task_batch
 from .training import fit, reproducible_normal_, reproducible_uniform_
 
@@ -76,7 +77,9 @@ class TransformerConfig:
 
 def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:
     """PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(same) -> (max_len, d_model)."""
-    if max_len < 1 or d_model < 2 or d_model % 2:
+    check_int(max_len, "max_len", low=1)
+    check_int(d_model, "d_model", low=2)
+    if d_model % 2:
         raise ValueError(f"need max_len >= 1 and an even d_model >= 2, got {max_len}, {d_model}")
     pos = torch.arange(max_len, dtype=torch.float32)[:, None]  # (max_len, 1)
     freq = torch.exp(-math.log(10000.0) * torch.arange(0, d_model, 2) / d_model)  # (d/2,)
@@ -142,14 +145,7 @@ class DecoderLayer(nn.Module):
 
 
 def _check_ids(x: object, name: str, vocab_size: int, max_len: int) -> None:
-    if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.dtype != torch.long or 0 in x.shape:
-        got = f"{tuple(x.shape)} {x.dtype}" if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{name} must be a (B, length) LongTensor of token ids, got {got}")
-    if x.size(1) > max_len:
-        raise ValueError(f"{name} has length {x.size(1)} > config.max_len={max_len}")
-    if x.min() < 0 or x.max() >= vocab_size:
-        raise ValueError(f"{name} holds ids in [{int(x.min())}, {int(x.max())}], outside "
-                         f"the vocabulary [0, {vocab_size})")
+    check_id_tensor(x, name, vocab_size, dims="(B, length)", max_len=max_len)
 
 
 class Transformer(nn.Module):
@@ -232,8 +228,9 @@ class Transformer(nn.Module):
              label_smoothing: float = 0.0) -> torch.Tensor:
         """Mean cross entropy of tgt_out = target + </s> (B, T), pad positions ignored."""
         check_float(label_smoothing, "label_smoothing", low=0, high=1, high_open=True)
-        if not isinstance(tgt_out, torch.Tensor) or not isinstance(tgt_in, torch.Tensor) \
-                or tgt_out.shape != tgt_in.shape:
+        c = self.config
+        _check_ids(tgt_out, "tgt_out", c.tgt_vocab_size, c.max_len)
+        if isinstance(tgt_in, torch.Tensor) and tgt_out.shape != tgt_in.shape:
             raise ValueError("tgt_out must be a tensor of tgt_in's shape (tgt_in shifted left)")
         logits, _ = self(src, tgt_in)  # (B, T, V)
         return F.cross_entropy(logits.flatten(0, 1), tgt_out.flatten(),  # (B*T, V), (B*T,)
@@ -289,6 +286,7 @@ class Transformer(nn.Module):
             raise ValueError(f"length_penalty must be a finite number (0 = raw sum, 1 = mean per "
                              f"token), got {length_penalty!r}")
         c, steps, k = self.config, self._max_steps(max_len), beam_size
+        _check_ids(src, "src", c.src_vocab_size, c.max_len)
         results = []
         with eval_mode(self), torch.no_grad():
             for b in range(src.size(0)):
@@ -335,6 +333,26 @@ def _step_dict(t, src_ids, dec_in, gold, logits, top_k):
             "loss": None if gold is None else -logits.log_softmax(-1)[gold].item()}
 
 
+def _check_step_args(model: object, src_ids: object, tgt_ids: object, top_k: object
+                     ) -> tuple[list[int], list[int]]:
+    """The checks teacher_forcing_steps and free_running_steps share -> (src_ids, tgt_ids)."""
+    if not isinstance(model, Transformer):
+        raise TypeError(f"model must be a Transformer, got {type(model).__name__}")
+    c = model.config
+    V = c.tgt_vocab_size
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= V:
+        raise ValueError(f"top_k must be an int in [1, tgt_vocab_size={V}], got {top_k!r}")
+    src_ids = as_int_list(src_ids, "src_ids")
+    if len(src_ids) > c.max_len:
+        raise ValueError(f"src_ids has {len(src_ids)} ids > config.max_len={c.max_len}")
+    tgt_ids = as_int_list(tgt_ids, "tgt_ids", allow_empty=True)
+    for name, ids, vocab in (("src_ids", src_ids, "src_vocab_size"),
+                             ("tgt_ids", tgt_ids, "tgt_vocab_size")):
+        for i, x in enumerate(ids):
+            check_token_id(x, f"{name}[{i}]", getattr(c, vocab), vocab)
+    return src_ids, tgt_ids
+
+
 def _gold(model: Transformer, tgt_ids: list[int]) -> list[int]:
     eos = model.config.eos_id
     return list(tgt_ids) if tgt_ids and tgt_ids[-1] == eos else list(tgt_ids) + [eos]
@@ -348,11 +366,12 @@ def teacher_forcing_steps(model: Transformer, src_ids: list[int], tgt_ids: list[
     is already there. All steps come from ONE forward pass (eval mode), as in training.
     Keys: step, encoder_input, decoder_input, gold, pred, topk [(id, prob)], gold_prob, loss.
     """
-    V = model.config.tgt_vocab_size
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= V:
-        raise ValueError(f"top_k must be an int in [1, tgt_vocab_size={V}], got {top_k!r}")
+    src_ids, tgt_ids = _check_step_args(model, src_ids, tgt_ids, top_k)
     gold = _gold(model, tgt_ids)
     dec_in = [model.config.bos_id] + gold[:-1]
+    if len(dec_in) > model.config.max_len:
+        raise ValueError(f"tgt_ids has {len(tgt_ids)} ids: with </s> the decoder input is "
+                         f"{len(dec_in)} > config.max_len={model.config.max_len}")
     with eval_mode(model), torch.no_grad():
         logits, _ = model(torch.tensor([list(src_ids)]), torch.tensor([dec_in]))  # (1, T, V)
     return [_step_dict(t, src_ids, dec_in[:t + 1], g, logits[0, t], top_k)
@@ -366,6 +385,7 @@ def free_running_steps(model: Transformer, src_ids: list[int], tgt_ids: list[int
     gold is the reference token at that position (None past its end), loss -log p(gold).
     Stops after the model writes </s> or max_len tokens (greedy_decode's output).
     """
+    src_ids, tgt_ids = _check_step_args(model, src_ids, tgt_ids, top_k)
     gold = _gold(model, tgt_ids)
     with eval_mode(model), torch.no_grad():
         ys, step_logits = model._greedy(torch.tensor([list(src_ids)]), max_len)  # (1, 1 + n)
@@ -400,6 +420,7 @@ def train(model: Transformer, batches_fn: Callable[[int], Batch], steps: int, lr
     check_float(lr, "lr", low=0, low_open=True)
     check_float(clip, "clip", low=0, low_open=True)
     check_float(label_smoothing, "label_smoothing", low=0, high=1, high_open=True)
+    check_callable(batches_fn, "batches_fn", what="a function step -> (src, tgt_in, tgt_out)")
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.98), eps=1e-9)
     return fit(model, lambda step: model.loss(*batches_fn(step), label_smoothing=label_smoothing),
                steps, optimizer, clip=clip, schedule=lambda step: lr_at(step, lr, warmup),

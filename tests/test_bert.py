@@ -332,7 +332,7 @@ def test_bad_inputs_name_the_argument():
         BertConfig(vocab_size=10, pad_id=10)
     with pytest.raises(ValueError, match="dropout"):
         BertConfig(vocab_size=10, dropout=1.0)
-    with pytest.raises(ValueError, match="config must be a BertConfig"):
+    with pytest.raises(TypeError, match="config must be a BertConfig"):
         BertModel({"vocab_size": 10})
     with pytest.raises(ValueError, match="n_labels"):
         BertForSequenceClassification(BertConfig(vocab_size=10), n_labels=1)

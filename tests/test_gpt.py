@@ -238,7 +238,7 @@ def test_bad_inputs_name_the_argument():
         gpt(torch.zeros(1, 3, dtype=torch.long), torch.zeros(1, 4, dtype=torch.long))
     with pytest.raises(ValueError, match="max_new_tokens"):
         gpt.generate([1], 0)
-    with pytest.raises(ValueError, match="config must be a GPTConfig"):
+    with pytest.raises(TypeError, match="config must be a GPTConfig"):
         GPT({"vocab_size": 10})
 
 

@@ -34,7 +34,7 @@ def test_token_stream_ends_every_text_with_eos(tok):
     s = token_stream(tok, ["안녕하세요", "좋은 아침"])
     assert s.dtype == torch.long and s.dim() == 1
     assert s.tolist() == tok.encode("안녕하세요") + [tok.eos_id] + tok.encode("좋은 아침") + [tok.eos_id]
-    with pytest.raises(ValueError, match="texts"):
+    with pytest.raises(TypeError, match="texts"):
         token_stream(tok, "안녕")
 
 

@@ -290,7 +290,7 @@ def test_bad_inputs_name_the_argument_and_shape():
         model(src, lengths[:2], tgt_in)
     with pytest.raises(ValueError, match=r"src_lengths must lie in \[1, S=5\]"):
         model(src, torch.tensor([6, 2, 4]), tgt_in)
-    with pytest.raises(ValueError, match="tgt_in must be .* length >= 1"):
+    with pytest.raises(ValueError, match="tgt_in must be .* both sizes >= 1"):
         model(src, lengths, tgt_in[:, :0])
     with pytest.raises(ValueError, match="tgt_in has batch size 2, src has 3"):
         model(src, lengths, tgt_in[:2])
