@@ -144,6 +144,17 @@ def train_mode(*modules):
 
 # -- padding ---------------------------------------------------------------------------------
 
+def check_int_ids(seq: Sequence[object], name: str) -> None:
+    """Every item of `seq` (an id list) must be an int, not a bool or a float (a float id would
+    be truncated silently); TypeError naming `name` and the item otherwise."""
+    if all(type(x) is int for x in seq):  # the fast check; the loop names the culprit
+        return
+    for x in seq:
+        if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+            raise TypeError(f"{name} must hold int token ids, got {type(x).__name__} {x!r} "
+                            f"(a float id would be truncated silently)")
+
+
 def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int = 0):
     """Right-pad id lists to one length -> ids (B, L) LongTensor, lengths (B,) LongTensor."""
     import torch
@@ -160,11 +171,7 @@ def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int = 0):
                             f"{_short(s)}")
     seqs = [list(s) for s in seqs]
     for i, s in enumerate(seqs):
-        if any(type(x) is not int for x in s):  # the fast check; the loop names the culprit
-            for x in s:
-                if isinstance(x, bool) or not isinstance(x, numbers.Integral):
-                    raise TypeError(f"seqs[{i}] must hold int token ids, got {type(x).__name__} "
-                                    f"{x!r} (a float id would be truncated silently)")
+        check_int_ids(s, f"seqs[{i}]")
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)  # (B,)
     ids = torch.full((len(seqs), int(lengths.max())), pad_id, dtype=torch.long)  # (B, L)
     for i, s in enumerate(seqs):

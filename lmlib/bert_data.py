@@ -24,8 +24,8 @@ from collections.abc import Sequence
 
 import torch
 
-from .base import (as_str_list, check_bool, check_int, check_token_id, eval_mode, length_mask,
-                   pad_batch)
+from .base import (as_str_list, check_bool, check_int, check_int_ids, check_token_id, eval_mode,
+                   length_mask, pad_batch)
 
 SPECIAL_IDS = (0, 1, 2, 3, 4, 5, 6)  # lmlib.text.SPECIAL_TOKENS: never masked nor drawn
 IS_NEXT, NOT_NEXT = 0, 1
@@ -202,11 +202,7 @@ def collate_pairs(encoded: Sequence[tuple[Sequence[int], Sequence[int]]],
             raise ValueError(f"encoded[{i}] has {len(e[0])} ids but {len(e[1])} token_type_ids; "
                              f"expected {what}")
         for j, seq in enumerate(e):
-            if any(type(x) is not int for x in seq):  # the fast check; the loop names the culprit
-                for x in seq:
-                    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
-                        raise TypeError(f"encoded[{i}][{j}] must hold int ids, got "
-                                        f"{type(x).__name__} {x!r}")
+            check_int_ids(seq, f"encoded[{i}][{j}]")
     input_ids, lengths = pad_batch([e[0] for e in encoded], pad_id)  # (B, T), (B,)
     token_type_ids, _ = pad_batch([e[1] for e in encoded], 0)  # (B, T)
     mask = length_mask(lengths, input_ids.size(1))  # (B, T), True at real tokens
