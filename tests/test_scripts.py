@@ -75,6 +75,27 @@ def test_finetune_bert_reports_baseline_variants_curve_and_trained_ids(tmp_path,
     assert (out / "model.safetensors").is_file()
 
 
+def test_finetune_bert_tfidf_refits_on_validation_only_for_all_labels(tmp_path):
+    """The small-data curve's TF-IDF is fit on the subset alone (the BERTs train on it alone and
+    only stop early on the validation reviews); the all-labels run refits on train + val."""
+    from lmlib.baselines import tfidf_logreg
+    from lmlib.data import load_nsmc
+
+    write_nsmc(tmp_path / "nsmc", 240, 80)
+    train = load_nsmc("train", data_dir=tmp_path / "nsmc")
+    test = load_nsmc("test", data_dir=tmp_path / "nsmc")
+    sub, val = train[:30], train[-100:]
+    texts, labels = [r.document for r in test], [r.label for r in test]
+    script = load_script("finetune_bert")
+    alone = script.tfidf_baseline(sub, val, texts, labels, refit=False)
+    refit = script.tfidf_baseline(sub, val, texts, labels)
+    C = alone["C"]
+    fit = lambda rows: tfidf_logreg([r.document for r in rows], [r.label for r in rows], C=C)
+    assert alone["test_accuracy"] == fit(sub).accuracy(texts, labels)
+    assert refit["test_accuracy"] == fit(sub + val).accuracy(texts, labels)
+    assert alone["val_accuracy"] == refit["val_accuracy"]
+
+
 def test_finetune_bert_merges_variants_trained_in_other_processes(tmp_path, tiny_bert):
     write_nsmc(tmp_path / "nsmc", 240, 80)
     script = load_script("finetune_bert")
