@@ -203,15 +203,16 @@ def accuracy(model, encoded, labels, batch_size: int = 256) -> float:
     """Share of reviews whose argmax class equals the label, in eval mode."""
     from tqdm.auto import tqdm
 
+    from lmlib.base import eval_mode
     from lmlib.bert_data import collate_pairs
 
-    model.eval()
     device = next(model.parameters()).device
     correct = 0
-    for i in tqdm(range(0, len(encoded), batch_size), desc="test accuracy", leave=False):
-        ids, seg, mask = (t.to(device) for t in collate_pairs(encoded[i:i + batch_size]))
-        pred = model(ids, seg, mask).logits.argmax(-1).cpu()
-        correct += int((pred == torch.tensor(labels[i:i + batch_size])).sum())
+    with eval_mode(model):  # the caller's mode comes back (the curve measures mid-training)
+        for i in tqdm(range(0, len(encoded), batch_size), desc="test accuracy", leave=False):
+            ids, seg, mask = (t.to(device) for t in collate_pairs(encoded[i:i + batch_size]))
+            pred = model(ids, seg, mask).logits.argmax(-1).cpu()
+            correct += int((pred == torch.tensor(labels[i:i + batch_size])).sum())
     return correct / len(encoded)
 
 

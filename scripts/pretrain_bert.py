@@ -102,7 +102,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 def evaluate_electra(model, batches) -> dict:
     """The generator's MLM accuracy and the discriminator's replaced-token accuracy (every
     real token; samples seeded per batch, so every evaluation sees the same corruption)."""
-    model.eval()
     device = next(model.parameters()).device
     mlm = [0, 0]
     rtd = [0, 0]
@@ -119,14 +118,20 @@ def evaluate_electra(model, batches) -> dict:
             "replaced_share": replaced_share[0] / replaced_share[1]}
 
 
-@torch.no_grad()
 def evaluate_pretraining(model, batches) -> dict:
-    """MLM accuracy (top-1 on the chosen positions), NSP accuracy and the mean losses."""
+    """Held-out metrics in eval mode; the model's mode comes back afterwards."""
+    from lmlib.base import eval_mode
     from lmlib.bert import ElectraForPreTraining
 
-    if isinstance(model, ElectraForPreTraining):
-        return evaluate_electra(model, batches)
-    model.eval()
+    with eval_mode(model):
+        if isinstance(model, ElectraForPreTraining):
+            return evaluate_electra(model, batches)
+        return evaluate_mlm_nsp(model, batches)
+
+
+@torch.no_grad()
+def evaluate_mlm_nsp(model, batches) -> dict:
+    """MLM accuracy (top-1 on the chosen positions), NSP accuracy and the mean losses."""
     device = next(model.parameters()).device
     mlm_ok = mlm_n = nsp_ok = nsp_n = 0
     mlm_loss = nsp_loss = 0.0

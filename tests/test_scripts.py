@@ -209,3 +209,26 @@ def test_compare_bert_recipes_records_every_recipe_with_its_held_out_results(tmp
         assert 0 <= r["accuracy_64_labels"] <= 1 and 0 <= r["tfidf_64_labels"] <= 1
     assert json.loads(out.read_text())["results"] == summary["results"]
     assert len({r["tfidf_64_labels"] for r in summary["results"]}) == 1  # the same labelled reviews
+
+
+def test_held_out_evaluations_give_the_model_its_mode_back():
+    """pretrain_bert's and finetune_bert's evaluations run in eval mode and restore the mode
+    they found (the small-data curve measures in the middle of training)."""
+    import torch
+
+    from lmlib.bert import BertConfig, BertForPreTraining, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=40, max_len=16, d_model=16, n_heads=2, n_layers=1, dropout=0.1)
+    pre = BertForPreTraining(config).train()
+    ids = torch.randint(7, 40, (2, 8))
+    batch = {"input_ids": ids, "token_type_ids": torch.zeros_like(ids),
+             "attention_mask": torch.ones_like(ids), "mlm_labels": torch.where(ids > 20, ids, -100),
+             "nsp_labels": torch.tensor([0, 1])}
+    batch["mlm_labels"][:, 0] = ids[:, 0]  # at least one masked position per row
+    metrics = load_script("pretrain_bert").evaluate_pretraining(pre, [batch])
+    assert 0 <= metrics["mlm_accuracy"] <= 1 and pre.training
+    clf = BertForSequenceClassification(config, n_labels=2).train()
+    encoded = [([4, 9, 10, 5], [0, 0, 0, 0]), ([4, 11, 5], [0, 0, 0])]
+    acc = load_script("finetune_bert").accuracy(clf, encoded, [0, 1])
+    assert acc in (0.0, 0.5, 1.0) and clf.training
