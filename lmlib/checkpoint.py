@@ -1,9 +1,12 @@
 """What the pretrained models share: config checks, and folders of config.json + safetensors.
 
 A model saved here is a folder with config.json ({"model": class name, "config": the
-dataclass's fields, plus any extra constructor arguments}) and model.safetensors (the
-weights; no pickle, a tied matrix stored once). lmlib.gpt.GPT and the lmlib.bert models
-use it; lmlib.pretrain adds the optimizer state for resuming.
+dataclass's fields, plus any extra constructor arguments, and "sha256": the SHA-256 of every
+other file save wrote}), model.safetensors (the weights; no pickle, a tied matrix stored
+once) and, when save is given one, the tokenizer's files. load verifies every recorded
+hash, so damaged weights or a tokenizer copied in from another model are refused, naming
+the file. lmlib.gpt.GPT and the lmlib.bert models use it; lmlib.pretrain adds the
+optimizer state for resuming.
 """
 
 from __future__ import annotations
@@ -17,6 +20,10 @@ from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
 from torch import nn
+
+from .tokenizer import Tokenizer
+
+CONFIG_FILE, WEIGHTS_FILE = "config.json", "model.safetensors"
 
 
 def check_config(config, sizes: tuple[str, ...]) -> None:
@@ -59,16 +66,23 @@ class Saveable(nn.Module):
         """What config.json holds; subclasses add their extra constructor arguments."""
         return {"model": type(self).__name__, "config": asdict(self.config)}
 
-    def save(self, path: str | Path) -> None:
-        """Write model.safetensors (no pickle) and config.json, which records the weights'
-        SHA-256, into the folder `path`."""
+    def save(self, path: str | Path, tokenizer=None) -> None:
+        """Write model.safetensors (no pickle) and config.json into the folder `path`; with
+        `tokenizer` (an lmlib tokenizer of the model's vocabulary), its files too. config.json
+        records the SHA-256 of every file written, the tokenizer's fingerprint included."""
         from safetensors.torch import save_model
 
         path = _as_path(path)
+        if tokenizer is not None:
+            _check_saveable_tokenizer(tokenizer, self.config)
         path.mkdir(parents=True, exist_ok=True)
-        save_model(self, str(path / "model.safetensors"))  # a tied matrix is stored once
-        meta = self._meta() | {"weights_sha256": weights_sha256(path)}
-        (path / "config.json").write_text(json.dumps(meta, indent=2) + "\n")
+        save_model(self, str(path / WEIGHTS_FILE))  # a tied matrix is stored once
+        written = [WEIGHTS_FILE]
+        if tokenizer is not None:
+            tokenizer.save(path)
+            written += list(tokenizer.files)
+        meta = self._meta() | {"sha256": {name: file_sha256(path / name) for name in written}}
+        (path / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | Path, map_location: str = "cpu"):
@@ -77,12 +91,12 @@ class Saveable(nn.Module):
 
         path = _as_path(path)
         _check_map_location(map_location)
-        for name in ("config.json", "model.safetensors"):
+        for name in (CONFIG_FILE, WEIGHTS_FILE):
             if not (path / name).is_file():
                 raise FileNotFoundError(f"{path / name} not found: `path` must be a folder "
                                         f"written by {cls.__name__}.save")
         try:
-            meta = json.loads((path / "config.json").read_text(encoding="utf-8"))
+            meta = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise ValueError(f"{path / 'config.json'} is not valid JSON ({err}); the file is "
                              f"damaged: copy the checkpoint folder again") from None
@@ -103,15 +117,8 @@ class Saveable(nn.Module):
         if missing:
             raise ValueError(f"{path / 'config.json'} lacks the config keys {missing} that "
                              f"{cls.config_class.__name__} needs; the file is damaged or edited")
-        recorded = meta.get("weights_sha256")
-        if recorded is not None and not isinstance(recorded, str):
-            raise ValueError(f"{path / 'config.json'}: weights_sha256 must be the hex SHA-256 str "
-                             f"that {cls.__name__}.save writes, got {recorded!r}")
-        if recorded is not None and recorded != weights_sha256(path):
-            raise ValueError(f"{path / 'model.safetensors'} does not match the SHA-256 recorded "
-                             f"in config.json: the weights were damaged or edited; copy the "
-                             f"checkpoint folder again")
-        extra = {k: v for k, v in meta.items() if k not in ("model", "config", "weights_sha256")}
+        _check_recorded_sha256(path, meta, cls.__name__)
+        extra = {k: v for k, v in meta.items() if k not in ("model", "config", "sha256")}
         takes = set(inspect.signature(cls.__init__).parameters) - {"self", "config"}
         unknown = sorted(set(extra) - takes)
         if unknown:
@@ -124,25 +131,60 @@ class Saveable(nn.Module):
             raise ValueError(f"{path / 'config.json'}: {err}") from None
         _check_tokenizer(path, config)
         try:
-            load_model(model, str(path / "model.safetensors"), device=map_location)
+            load_model(model, str(path / WEIGHTS_FILE), device=map_location)
         except Exception as err:  # safetensors' own errors name no file
             raise ValueError(f"{path / 'model.safetensors'} could not be loaded into a "
                              f"{cls.__name__} of this config.json: {err}") from None
         return model
 
 
-def weights_sha256(path: str | Path) -> str:
-    """SHA-256 (hex) of the folder's model.safetensors, as recorded in its config.json."""
+def file_sha256(file: str | Path) -> str:
+    """SHA-256 (hex) of one file, as config.json records it for every file of a checkpoint."""
+    file = _as_path(file, "file")
+    if not file.is_file():
+        raise FileNotFoundError(f"{file} not found: file must be an existing file")
     digest = hashlib.sha256()
-    with open(_as_path(path) / "model.safetensors", "rb") as f:
+    with open(file, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
 
 
-def _as_path(path: object) -> Path:
+def _check_recorded_sha256(path: Path, meta: dict, cls_name: str) -> None:
+    """Every file config.json records must be there with the recorded SHA-256, and a
+    tokenizer in the folder must be one the model was saved with."""
+    where = path / CONFIG_FILE
+    if "weights_sha256" in meta:
+        raise ValueError(f"{where} records weights_sha256, the format of an older lmlib; "
+                         f"record the hashes again with: python scripts/record_sha256.py {path}")
+    recorded = meta.get("sha256")
+    if recorded is None:  # a folder written by hand: nothing to verify
+        return
+    if not isinstance(recorded, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and len(v) == 64 for k, v in recorded.items()):
+        raise ValueError(f"{where}: sha256 must map file names to the hex SHA-256 strs that "
+                         f"{cls_name}.save writes, got {recorded!r}")
+    for name, digest in recorded.items():
+        if Path(name).name != name:
+            raise ValueError(f"{where}: sha256 names {name!r}, not a file of the folder")
+        if not (path / name).is_file():
+            raise FileNotFoundError(f"{path / name} not found, though {where} records it: "
+                                    f"copy the checkpoint folder again")
+        if file_sha256(path / name) != digest:
+            raise ValueError(f"{path / name} does not match the SHA-256 recorded in {where}: "
+                             f"the file was damaged or edited, or comes from another model; "
+                             f"copy the checkpoint folder again")
+    strangers = [name for name in Tokenizer.files if (path / name).is_file() and name not in recorded]
+    if strangers:
+        raise ValueError(f"{path / strangers[0]} was not saved with this model ({where} records "
+                         f"no such file): the tokenizer may belong to another model; save them "
+                         f"together with model.save(path, tokenizer=tok)")
+
+
+def _as_path(path: object, name: str = "path") -> Path:
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a folder path (str or pathlib.Path), got {type(path).__name__}")
+        kind = "folder" if name == "path" else "file"
+        raise TypeError(f"{name} must be a {kind} path (str or pathlib.Path), got {type(path).__name__}")
     return Path(path)
 
 
@@ -157,6 +199,16 @@ def _check_map_location(map_location: object) -> None:
     except RuntimeError as err:
         raise ValueError(f"map_location must be a device name such as 'cpu' or 'cuda:0', "
                          f"got {map_location!r} ({err})") from None
+
+
+def _check_saveable_tokenizer(tokenizer, config) -> None:
+    if not callable(getattr(tokenizer, "save", None)) or not isinstance(getattr(tokenizer, "files", None), tuple):
+        raise TypeError(f"tokenizer must be an lmlib tokenizer (lmlib.tokenizer.Tokenizer), "
+                        f"got {type(tokenizer).__name__}")
+    n = getattr(config, "vocab_size", None)
+    if isinstance(n, int) and len(tokenizer) != n:
+        raise ValueError(f"tokenizer has {len(tokenizer)} ids but the model's vocab_size is {n}: "
+                         f"save a model with the tokenizer it was trained with")
 
 
 def _check_tokenizer(path: Path, config) -> None:

@@ -230,9 +230,7 @@ def train_steps(model: nn.Module, batch_loss: Callable[[int], torch.Tensor], ste
     def save(step: int) -> None:
         if out_dir is None or (machine is not None and not machine.is_main):
             return
-        model.save(out_dir)
-        if tokenizer is not None:
-            tokenizer.save(out_dir)
+        model.save(out_dir, tokenizer=tokenizer)
         save_training_state(out_dir, optimizer, step, torch.get_rng_state(), history)
 
     def schedule(step: int) -> float:  # fit sets it before each step's update

@@ -138,6 +138,8 @@ def _morph_split(texts: list[str], morph: MorphTokenizer, progress: bool) -> lis
 class Tokenizer:
     """A trained subword (or character) tokenizer: a thin wrapper around a `tokenizers.Tokenizer`."""
 
+    files = (_HF_FILE, _CONFIG_FILE)  # what save writes into its folder
+
     def __init__(self, hf_tokenizer: Any, kind: str, pre_tokenize: str = "none") -> None:
         if not isinstance(hf_tokenizer, _hf_tokenizers().Tokenizer):
             raise TypeError("hf_tokenizer must be a tokenizers.Tokenizer, "

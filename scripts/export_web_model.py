@@ -186,7 +186,7 @@ def export(checkpoint: Path, out: Path, dtype: str = "auto", quiet: bool = False
         "dtype": dtype, "byte_order": "little",
         "weights": {"file": "model.bin", "nbytes": len(blob), "sha256": hashlib.sha256(blob).hexdigest()},
         "tokenizer": {"file": "tokenizer.json"},
-        "source": {"checkpoint": checkpoint.name, "weights_sha256": source.get("weights_sha256")},
+        "source": {"checkpoint": checkpoint.name, "sha256": source.get("sha256", {}).get("model.safetensors")},
         "float16_drift": fp16,
         "tensors": tensors,
     }

@@ -375,8 +375,7 @@ def main(argv=None) -> dict:
                                       "train_loss": info["history"]["train_loss"]}
         log(f"{variant}: test accuracy {acc:.4f} ({info['train_seconds']:.0f} s)")
         if variant == "pretrained" and machine.is_main:
-            model.save(out)
-            tok.save(out)
+            model.save(out, tokenizer=tok)
 
     # The small-data curve (L24): n labelled reviews drawn from all but the last n_val train
     # reviews (the validation set for early stopping and for C), a fixed test sample.

@@ -2329,16 +2329,14 @@ def _data():
 def _ckpt_gpt():
     """A clean GPT checkpoint folder with its tokenizer, saved once."""
     folder = _tmp("gpt")
-    obj("gpt_bpe").save(folder)
-    obj("bpe").save(folder)
+    obj("gpt_bpe").save(folder, tokenizer=obj("bpe"))
     return folder
 
 
 @builder("ckpt_clf")
 def _ckpt_clf():
     folder = _tmp("clf")
-    obj("bert_clf").save(folder)
-    obj("wp").save(folder)
+    obj("bert_clf").save(folder, tokenizer=obj("wp"))
     return folder
 
 
@@ -2370,7 +2368,16 @@ def _truncate(path, n):
 
 
 def _no_sha(meta):
-    meta.pop("weights_sha256")
+    meta.pop("sha256")
+
+
+def _legacy_sha(meta):  # config.json as an older lmlib wrote it
+    meta["weights_sha256"] = meta.pop("sha256")["model.safetensors"]
+
+
+def _rename_a_token(folder):  # the same size, another vocabulary
+    p = folder / "tokenizer.json"
+    p.write_text(p.read_text(encoding="utf-8").replace('"<0x41>"', '"<0x41x>"', 1), encoding="utf-8")
 
 
 DAMAGE = {  # name -> (source folder, damage(folder), expected error types, name in the message)
@@ -2396,7 +2403,13 @@ DAMAGE = {  # name -> (source folder, damage(folder), expected error types, name
     "config-other-size": ("ckpt_gpt", lambda f: _edit_config(f, lambda m: m["config"].update(d_model=32, d_ff=128)), VE, "model.safetensors"),
     "config-other-class": ("ckpt_gpt", lambda f: _edit_config(f, lambda m: m.update(model="BertModel")), VE, "BertModel"),
     "config-extra-argument": ("ckpt_gpt", lambda f: _edit_config(f, lambda m: m.update(n_labels=2)), VE, "n_labels"),
-    "config-sha-int": ("ckpt_gpt", lambda f: _edit_config(f, lambda m: m.update(weights_sha256=123)), VE, "weights_sha256"),
+    "config-sha-int": ("ckpt_gpt", lambda f: _edit_config(f, lambda m: m.update(sha256=123)), VE, "sha256"),
+    "config-sha-short": ("ckpt_gpt", lambda f: _edit_config(f, lambda m: m["sha256"].update({"model.safetensors": "ab"})), VE, "sha256"),
+    "config-sha-outside": ("ckpt_gpt", lambda f: _edit_config(f, lambda m: m["sha256"].update({"../x": "0" * 64})), VE, "../x"),
+    "config-legacy-sha": ("ckpt_gpt", lambda f: _edit_config(f, _legacy_sha), VE, "record_sha256.py"),
+    "tokenizer-edited": ("ckpt_gpt", _rename_a_token, VE, "tokenizer.json"),
+    "tokenizer-file-deleted": ("ckpt_gpt", lambda f: (f / "lmlib_tokenizer.json").unlink(), (FileNotFoundError,), "lmlib_tokenizer.json"),
+    "tokenizer-added-unrecorded": ("ckpt_gpt", lambda f: _edit_config(f, lambda m: [m["sha256"].pop(k) for k in ("tokenizer.json", "lmlib_tokenizer.json")]), VE, "tokenizer.json"),
     "tokenizer-of-another-model": ("ckpt_gpt", lambda f: obj("wp").save(f), VE, "tokenizer.json"),
     "tokenizer-truncated": ("ckpt_gpt", lambda f: _truncate(f / "tokenizer.json", -1), VE, "tokenizer.json"),
     "clf-n_labels-str": ("ckpt_clf", lambda f: _edit_config(f, lambda m: m.update(n_labels="2")), VE, "n_labels"),
@@ -2441,20 +2454,24 @@ def _checkpoint_api():
     for label, value, types in bad_path():
         add(f"checkpoint.Saveable.save:path={label}", m, M("gpt", "save"), (), {"path": value}, Err(types, "path"))
         add(f"checkpoint.Saveable.load:path={label}", m, GPT.load, (), {"path": value}, Err(types, "path"))
-        add(f"checkpoint.weights_sha256:path={label}", m, ck.weights_sha256, (), {"path": value}, Err(types, "path"))
+        add(f"checkpoint.file_sha256:file={label}", m, ck.file_sha256, (), {"file": value}, Err(types, "file"))
     add("checkpoint.Saveable.load:path=missing", m, GPT.load, kwargs={"path": "/nonexistent/ck"},
         expect=Err((FileNotFoundError,), "/nonexistent/ck/config.json"))
     add("checkpoint.Saveable.load:path=file", m, lambda: GPT.load(obj("ckpt_gpt") / "config.json"),
         expect=Err((FileNotFoundError,), "config.json"))
-    add("checkpoint.weights_sha256:path=missing", m, ck.weights_sha256, kwargs={"path": "/nonexistent/ck"},
+    add("checkpoint.file_sha256:file=missing", m, ck.file_sha256, kwargs={"file": "/nonexistent/ck/model.safetensors"},
         expect=Err((FileNotFoundError,), "/nonexistent/ck/model.safetensors"))
+    add("checkpoint.Saveable.save:tokenizer=str", m, M("gpt", "save"), (), {"path": Lazy(lambda: _tmp("bad-tok"), "tmp"), "tokenizer": "bpe"},
+        Err(TE, "tokenizer"))
+    add("checkpoint.Saveable.save:tokenizer=other-size", m, M("gpt", "save"), (), {"path": Lazy(lambda: _tmp("bad-tok2"), "tmp"), "tokenizer": L("wp")},
+        Err(VE, "tokenizer"))
     for label, value, types in [("bogus", "gpu7", VE), ("int", 3.5, TE)]:
         add(f"checkpoint.Saveable.load:map_location={label}", m,
             lambda v=value: GPT.load(obj("ckpt_gpt"), map_location=v), expect=Err(types, "map_location"))
-    add("checkpoint.weights_sha256:recorded", m,
-        lambda: (ck.weights_sha256(obj("ckpt_gpt")),
-                 __import__("json").loads((obj("ckpt_gpt") / "config.json").read_text())["weights_sha256"]),
-        expect=Ok(lambda r: r[0] == r[1] and len(r[0]) == 64, "the recorded SHA-256"))
+    add("checkpoint.file_sha256:recorded", m,
+        lambda: ({name: ck.file_sha256(obj("ckpt_gpt") / name) for name in ("model.safetensors", *Tokenizer.files)},
+                 __import__("json").loads((obj("ckpt_gpt") / "config.json").read_text())["sha256"]),
+        expect=Ok(lambda r: r[0] == r[1], "the SHA-256 of the weights and the tokenizer, recorded"))
     for label, value, types in [("kind-bogus", {"kind": "bogus"}, VE), ("format", {"format": "x"}, VE)]:
         add(f"tokenizer.Tokenizer.load:config={label}", "tokenizer",
             lambda v=value: Tokenizer.load(_tok_edit(v)), expect=Err(types, "lmlib_tokenizer.json" if label == "format" else "kind"))

@@ -173,8 +173,8 @@ def test_finetune_bert_on_two_processes_matches_one_process(tmp_path):
                           kind="wordpiece", vocab_size=120, min_frequency=1)
     torch.manual_seed(0)
     BertForPreTraining(BertConfig(vocab_size=tok.vocab_size, max_len=16, d_model=16, n_heads=2,
-                                  n_layers=1, dropout=0.0, pad_id=tok.pad_id)).save(tmp_path / "bert")
-    tok.save(tmp_path / "bert")
+                                  n_layers=1, dropout=0.0, pad_id=tok.pad_id)).save(tmp_path / "bert",
+                                                                                 tokenizer=tok)
     write_nsmc(tmp_path / "nsmc", 120, 40)
     argv = ["--data-dir", str(tmp_path / "nsmc"), "--pretrained", str(tmp_path / "bert"),
             "--epochs", "1", "--batch-size", "16", "--max-len", "16", "--val-reviews", "20",

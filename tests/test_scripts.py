@@ -44,8 +44,7 @@ def tiny_bert(tmp_path):
     model = BertForPreTraining(BertConfig(vocab_size=tok.vocab_size, max_len=16, d_model=16,
                                           n_heads=2, n_layers=1, pad_id=tok.pad_id))
     folder = tmp_path / "bert"
-    model.save(folder)
-    tok.save(folder)
+    model.save(folder, tokenizer=tok)
     save_trained_ids(folder, ["7", "1000"])
     return folder
 
