@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Iterator, Sequence
+import operator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 
@@ -24,31 +25,53 @@ def _short(x: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def as_str_list(value: object, name: str, allow_empty: bool = False) -> list[str]:
+def as_str_list(value: object, name: str, allow_empty: bool = False, hint: str | None = None,
+                what: str = "strings") -> list[str]:
     """`value` as a list of str items; a single str is refused (iterating it would give its
-    characters, a silently wrong answer)."""
+    characters, a silently wrong answer). `hint` replaces the advice given for a single str;
+    `what` names the items in the messages ("tokens", "sentences")."""
     if isinstance(value, str):
-        raise TypeError(f"{name} must be a list of strings, got the str {_short(value)}; "
-                        f"wrap one item in a list ([{_short(value)}]) or split it first")
-    if not isinstance(value, Iterable):
-        raise TypeError(f"{name} must be a list of strings, got {type(value).__name__}")
+        advice = hint or f"wrap one item in a list ([{_short(value)}]) or split it first"
+        raise TypeError(f"{name} must be a list of {what}, got the str {_short(value)}; {advice}")
+    # A dict would silently give its keys: refused. (A set is taken, in its own order.)
+    if not isinstance(value, Iterable) or isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a list of {what}, got {type(value).__name__}")
     items = list(value)
-    for i, item in enumerate(items):
-        if not isinstance(item, str):
-            raise TypeError(f"{name}[{i}] must be a str, got {type(item).__name__} {_short(item)}")
+    if not set(map(type, items)) <= {str}:  # the fast check; the loop names the culprit
+        for i, item in enumerate(items):
+            if not isinstance(item, str):
+                raise TypeError(f"{name}[{i}] must be a str, got {type(item).__name__} "
+                                f"{_short(item)}")
     if not items and not allow_empty:
         raise ValueError(f"{name} is empty; expected at least one string")
     return items
 
 
 def check_int(value: object, name: str, low: int | None = None, allow_none: bool = False):
-    """`value` must be an int (not a bool) >= low, or None where allow_none; returns it."""
+    """`value` must be an int >= low (a numpy/torch integer too, never a bool or a float),
+    or None where allow_none; returns it as an int. The one rule of lmlib's checks: a value
+    of the wrong type is a TypeError, a value of the right type outside its range a
+    ValueError, and both messages say the same thing."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or (low is not None and value < low):
-        bound = f" >= {low}" if low is not None else ""
-        also = " or None" if allow_none else ""
+    bound = f" >= {low}" if low is not None else ""
+    also = " or None" if allow_none else ""
+    try:
+        if isinstance(value, bool):  # an int to Python, but True as a size or id is a mistake
+            raise TypeError
+        number = operator.index(value)  # ints, numpy and torch integers; never a float
+    except TypeError:
+        raise TypeError(f"{name} must be an int{bound}{also}, got {type(value).__name__} "
+                        f"{_short(value)}") from None
+    if low is not None and number < low:
         raise ValueError(f"{name} must be an int{bound}{also}, got {_short(value)}")
+    return number
+
+
+def check_str(value: object, name: str = "text") -> str:
+    """`value` must be a str; returns it."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__} {_short(value)}")
     return value
 
 
@@ -68,9 +91,10 @@ def check_float(value: object, name: str, low: float | None = None, high: float 
 def check_token_id(value: object, name: str, vocab_size: int, vocab: str = "vocab_size",
                    allow_none: bool = False):
     """`value` must be an id of a vocabulary of `vocab_size` ids, an int in [0, vocab_size)
-    (or None where allow_none: "the model has no such token"); returns it. `vocab` names the
-    size in the message (e.g. "tgt_vocab_size")."""
-    check_int(value, name, low=0, allow_none=allow_none)
+    (or None where allow_none: "the model has no such token"); returns it as an int.
+    `vocab` names the size in the message (e.g. "tgt_vocab_size"). A negative id is refused
+    too: Python's [-1] would silently give the last token."""
+    value = check_int(value, name, low=0, allow_none=allow_none)
     if value is not None and value >= vocab_size:
         also = " or None" if allow_none else ""
         raise ValueError(f"{name}={value} is not a valid id for {vocab}={vocab_size}: expected "
@@ -266,6 +290,25 @@ def check_path(value: object, name: str = "path"):
         return Path(value)
     raise TypeError(f"{name} must be a str or os.PathLike path, got {type(value).__name__} "
                     f"{_short(value)}")
+
+
+def read_json(file: object, writer: str, format: str | None = None) -> dict:
+    """The JSON object in `file`, which `writer` wrote (with `format`: its "format" key must
+    say so). A missing file is a FileNotFoundError, a damaged or foreign one a ValueError,
+    each naming the file and what to do."""
+    import json
+
+    file = check_path(file, "path")
+    if not file.is_file():
+        raise FileNotFoundError(f"{file} not found: expected a file written by {writer}")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except ValueError as err:  # not JSON (JSONDecodeError) or not UTF-8 (UnicodeDecodeError)
+        raise ValueError(f"{file} is not valid JSON ({err}); the file is damaged: write it "
+                         f"again with {writer}, or copy it again") from None
+    if not isinstance(data, dict) or (format is not None and data.get("format") != format):
+        raise ValueError(f"{file} was not written by {writer}")
+    return data
 
 
 def check_module(value: object, name: str = "model"):

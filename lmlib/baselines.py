@@ -22,15 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from .base import as_str_list
+
 
 def _check_texts_labels(texts: Sequence[str], labels: Sequence[int] | None, name: str) -> None:
-    if isinstance(texts, str) or not isinstance(texts, Sequence):
-        raise TypeError(f"{name} must be a list of review strings, got {type(texts).__name__}")
-    if not texts:
-        raise ValueError(f"{name} is empty")
-    for t in texts:
-        if not isinstance(t, str):
-            raise TypeError(f"{name} must hold str items, got {type(t).__name__}")
+    as_str_list(texts, name, what="review strings")
     if labels is None:
         return
     if isinstance(labels, (str, bytes)) or not isinstance(labels, (Sequence, np.ndarray)):

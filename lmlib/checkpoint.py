@@ -15,12 +15,12 @@ import hashlib
 import inspect
 import json
 import math
-import os
 from dataclasses import MISSING, asdict, fields
 from pathlib import Path
 
 from torch import nn
 
+from .base import check_path, read_json
 from .tokenizer import Tokenizer
 
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "model.safetensors"
@@ -72,7 +72,7 @@ class Saveable(nn.Module):
         records the SHA-256 of every file written, the tokenizer's fingerprint included."""
         from safetensors.torch import save_model
 
-        path = _as_path(path)
+        path = check_path(path, "path")
         if tokenizer is not None:
             _check_saveable_tokenizer(tokenizer, self.config)
         path.mkdir(parents=True, exist_ok=True)
@@ -89,18 +89,14 @@ class Saveable(nn.Module):
         """The model saved by `save` in the folder `path`."""
         from safetensors.torch import load_model
 
-        path = _as_path(path)
+        path = check_path(path, "path")
         _check_map_location(map_location)
         for name in (CONFIG_FILE, WEIGHTS_FILE):
             if not (path / name).is_file():
                 raise FileNotFoundError(f"{path / name} not found: `path` must be a folder "
                                         f"written by {cls.__name__}.save")
-        try:
-            meta = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ValueError(f"{path / 'config.json'} is not valid JSON ({err}); the file is "
-                             f"damaged: copy the checkpoint folder again") from None
-        if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
+        meta = read_json(path / CONFIG_FILE, f"{cls.__name__}.save")
+        if not isinstance(meta.get("config"), dict):
             raise ValueError(f"{path / 'config.json'} must hold {{\"model\": ..., \"config\": "
                              f"{{...}}}} as {cls.__name__}.save writes it")
         if meta.get("model") != cls.__name__:
@@ -140,7 +136,7 @@ class Saveable(nn.Module):
 
 def file_sha256(file: str | Path) -> str:
     """SHA-256 (hex) of one file, as config.json records it for every file of a checkpoint."""
-    file = _as_path(file, "file")
+    file = check_path(file, "file")
     if not file.is_file():
         raise FileNotFoundError(f"{file} not found: file must be an existing file")
     digest = hashlib.sha256()
@@ -179,13 +175,6 @@ def _check_recorded_sha256(path: Path, meta: dict, cls_name: str) -> None:
         raise ValueError(f"{path / strangers[0]} was not saved with this model ({where} records "
                          f"no such file): the tokenizer may belong to another model; save them "
                          f"together with model.save(path, tokenizer=tok)")
-
-
-def _as_path(path: object, name: str = "path") -> Path:
-    if not isinstance(path, (str, os.PathLike)):
-        kind = "folder" if name == "path" else "file"
-        raise TypeError(f"{name} must be a {kind} path (str or pathlib.Path), got {type(path).__name__}")
-    return Path(path)
 
 
 def _check_map_location(map_location: object) -> None:

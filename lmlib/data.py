@@ -522,28 +522,25 @@ def nsmc_path(split: str = "train", data_dir: str | os.PathLike | None = None,
     _check_verify(verify)
     filename = f"ratings_{split}.txt"
 
+    def checked(folder: str | os.PathLike, given: str) -> Path:
+        """The file in a folder the caller named (argument or variable): it must be there."""
+        file = Path(folder).expanduser() / filename
+        if not file.is_file():
+            raise FileNotFoundError(
+                f"{given}, but {_describe_missing_folder(file.parent, filename)}.")
+        _check_file(file, split, verify)
+        return file
+
     # (a) the argument
     if data_dir is not None:
         if not isinstance(data_dir, (str, os.PathLike)):
             raise TypeError(f"data_dir must be a str or path, got {type(data_dir).__name__}")
-        folder = Path(data_dir).expanduser()
-        if (folder / filename).is_file():
-            _check_file(folder / filename, split, verify)
-            return folder / filename
-        raise FileNotFoundError(
-            f"data_dir={str(data_dir)!r} was given, but {_describe_missing_folder(folder, filename)}."
-        )
+        return checked(data_dir, f"data_dir={str(data_dir)!r} was given")
 
     # (b) the environment variable
     env_dir = os.environ.get(NSMC_ENV_VAR)
     if env_dir:
-        folder = Path(env_dir).expanduser()
-        if (folder / filename).is_file():
-            _check_file(folder / filename, split, verify)
-            return folder / filename
-        raise FileNotFoundError(
-            f"{NSMC_ENV_VAR}={env_dir!r} is set, but {_describe_missing_folder(folder, filename)}."
-        )
+        return checked(env_dir, f"{NSMC_ENV_VAR}={env_dir!r} is set")
 
     # (c) the cache, filled by an earlier download; a damaged file there is fetched again
     # when downloading is allowed (it must never be reused forever)

@@ -55,6 +55,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .base import _short, as_str_list, check_bool, check_int, check_str
+
 if TYPE_CHECKING:  # pandas is imported lazily, only by chain_rule() and compare()
     import pandas
 
@@ -62,12 +64,6 @@ INSTALL_HINT = 'pip install "lm-coursebook[morph]"  (or: pip install kiwipiepy)'
 LM_MODEL_TYPES = ("cong", "cong-global")  # Kiwi's model types that have a next-morpheme LM
 
 _KIWI = None  # the Kiwi (with a CoNg model) every KiwiLM uses; loaded on first construction
-
-
-def _short(x: object) -> str:
-    """repr() cut to a readable length for error messages."""
-    r = repr(x)
-    return r if len(r) <= 40 else r[:37] + "..."
 
 
 def _load_kiwi():
@@ -103,39 +99,16 @@ def _load_kiwi():
 # ---------------------------------------------------------------------------
 
 def _check_text(name: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {type(value).__name__} ({_short(value)})")
-    if not value.strip():
+    if not check_str(value, name).strip():
         raise ValueError(f"{name} must be a non-empty str with some text, got {value!r}")
     return value
 
 
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {_short(value)}")
-    return value
-
-
-def _check_top_k(top_k: Any) -> int:
-    # bool is a subclass of int; top_k=True is almost certainly a mistake.
-    if isinstance(top_k, bool) or not isinstance(top_k, int):
-        raise TypeError(f"top_k must be an int >= 1, got {_short(top_k)}")
-    if top_k < 1:
-        raise ValueError(f"top_k must be an int >= 1, got {top_k}")
-    return top_k
-
-
 def _check_texts(name: str, values: Any) -> list[str]:
     """A list of non-empty str (a single str is refused, not split into characters)."""
-    if isinstance(values, str):
-        raise TypeError(f"{name} must be a list of str, got the single str {_short(values)}; "
-                        f"wrap it in a list: [{values!r}]")
-    if not isinstance(values, Sequence):
-        raise TypeError(f"{name} must be a list of str, got {type(values).__name__}")
-    out = [_check_text(f"{name}[{i}]", v) for i, v in enumerate(values)]
-    if not out:
-        raise ValueError(f"{name} is empty; expected at least one str")
-    return out
+    hint = f"wrap it in a list: [{values!r}]" if isinstance(values, str) else None
+    return [_check_text(f"{name}[{i}]", v)
+            for i, v in enumerate(as_str_list(values, name, what="str", hint=hint))]
 
 
 def _check_pair(name: str, value: Any) -> tuple[str, str]:
@@ -292,7 +265,7 @@ class KiwiLM:
         included; ``complete=False``: an unfinished sentence (a prefix), no final ``</s>``.
         """
         text = _check_text("text", text)
-        complete = _check_bool("complete", complete)
+        complete = check_bool(complete, "complete")
         tokens, total = self._analyze(text, complete)
         logprobs = tuple(float(t.score) for t in tokens)
         n_sentences = len({t.sent_position for t in tokens})
@@ -329,7 +302,7 @@ class KiwiLM:
         import pandas as pd
 
         sentences = _check_texts("sentences", sentences)
-        complete = _check_bool("complete", complete)
+        complete = check_bool(complete, "complete")
         rows = []
         for text in sentences:
             s = self.score(text, complete)
@@ -357,7 +330,7 @@ class KiwiLM:
         if not isinstance(sep, str):
             raise TypeError(f"sep must be a str (the text between prefix and choice), "
                             f"got {_short(sep)}")
-        complete = _check_bool("complete", complete)
+        complete = check_bool(complete, "complete")
         prefix_tokens, prefix_score = self._analyze(prefix, complete=False)
         prefix_morphemes = [(t.form, t.tag) for t in prefix_tokens]
         start = len(prefix) + len(sep)
@@ -440,7 +413,7 @@ class KiwiLM:
         into one entry (을 stands for 을/를, 것 for 거). Sorted by probability; ties keep
         Kiwi's order.
         """
-        top_k = _check_top_k(top_k)
+        top_k = check_int(top_k, "top_k", low=1)
         context = self._lm_context(prefix)
         predicted = self._kiwi.predict_next_morpheme(context, top_n=top_k)
         # float32 rounding could put a near-certain prediction a hair above log 1 = 0
@@ -476,6 +449,6 @@ class KiwiLM:
                      top_k: int = 10) -> list[tuple[str, str, float]]:
         """The ``top_k`` morphemes nearest to ``morpheme``: (form, tag, cosine similarity)."""
         key = self._similarity_key("morpheme", morpheme)
-        top_k = _check_top_k(top_k)
+        top_k = check_int(top_k, "top_k", low=1)
         return [(m.form, m.tag, max(-1.0, min(1.0, float(m.score))))
                 for m in self._kiwi.most_similar_morphemes(key, top_n=top_k)]

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .base import _short, as_str_list
 from .text import BOS, EOS, UNK
 
 if TYPE_CHECKING:  # pandas is imported lazily, only by chain_rule()
@@ -54,25 +55,10 @@ SMOOTHINGS = ("mle", "laplace", "add-k", "kneser-ney")
 DIRECTIONS = ("forward", "backward")
 
 
-def _short(x: object) -> str:
-    """repr() cut to a readable length for error messages."""
-    r = repr(x)
-    return r if len(r) <= 40 else r[:37] + "..."
-
-
 def _as_tokens(tokens: object, name: str) -> tuple[str, ...]:
-    """Check that `tokens` is a sequence of str tokens (not one str) and return a tuple."""
-    if isinstance(tokens, str):
-        raise TypeError(f"{name} must be a list of tokens, got the str {_short(tokens)}; "
-                        f"split it into tokens first, e.g. {name}.split()")
-    if not isinstance(tokens, Sequence):
-        raise TypeError(f"{name} must be a list of str tokens, got {type(tokens).__name__}")
-    tokens = tuple(tokens)
-    if not set(map(type, tokens)) <= {str}:  # the fast check; the loop finds the culprit
-        for t in tokens:
-            if not isinstance(t, str):
-                raise TypeError(f"{name} must contain only str tokens, got {_short(t)}")
-    return tokens
+    """Check that `tokens` is a list of str tokens (not one str) and return a tuple."""
+    return tuple(as_str_list(tokens, name, allow_empty=True, what="tokens",
+                             hint=f"split it into tokens first, e.g. {name}.split()"))
 
 
 def _as_sentences(sentences: object, name: str = "sentences") -> list[tuple[str, ...]]:

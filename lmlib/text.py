@@ -14,12 +14,19 @@ The three tokenizers share one small interface, ``tokenize(text) -> list[str]`` 
   ``갔었어 -> 가 / 었었 / 어``.
 
 A :class:`Vocab` then maps tokens to integer ids, the input every model in the book needs.
+
+Every tokenizer that turns text into model ids, the word-level :class:`WordTokenizer` (a
+level's tokenize + a Vocab) and the subword ``lmlib.tokenizer.Tokenizer`` (BPE, WordPiece),
+has the one interface of :class:`TokenizerBase`: ``encode(text) -> ids``, ``decode(ids) ->
+text``, ``tokens(text)``, ``id_to_token``/``token_to_id``, the special ids 0..6, ``save`` /
+``load`` of a folder. Unknown words become ``<unk>`` in ``encode`` (BPE never needs it: it
+spells them in bytes); ``token_to_id`` of a token outside the vocabulary is an error, and
+``decode(skip_special=True)`` drops the special tokens except ``<unk>``.
 """
 
 from __future__ import annotations
 
 import json
-import operator
 import os
 import re
 from collections import Counter
@@ -27,6 +34,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+from .base import (as_str_list, check_bool, check_int, check_path, check_str, check_token_id,
+                   read_json)
 
 PAD = "<pad>"
 UNK = "<unk>"
@@ -46,36 +56,17 @@ LEVELS = ("eojeol", "char", "morph", "english")
 # ---------------------------------------------------------------------------
 
 def _check_text(text: Any) -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    return text
+    return check_str(text, "text")
 
 
 def _check_tokens(tokens: Any, name: str = "tokens") -> list[str]:
     # A bare string is iterable, so without this check "안녕" would quietly become ["안", "녕"].
-    if isinstance(tokens, str):
-        raise TypeError(
-            f"{name} must be a list of str tokens, got a single str {tokens[:30]!r}; "
-            "tokenize the text first"
-        )
-    if not isinstance(tokens, Iterable):
-        raise TypeError(f"{name} must be a list of str tokens, got {type(tokens).__name__}")
-    tokens = list(tokens)
-    for i, token in enumerate(tokens):
-        if not isinstance(token, str):
-            raise TypeError(
-                f"{name}[{i}] must be a str token, got {type(token).__name__} ({token!r})"
-            )
-    return tokens
+    return as_str_list(tokens, name, allow_empty=True, what="str tokens",
+                       hint="tokenize the text first, e.g. tokenize(text)")
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
-    # bool is a subclass of int; True as a size is almost certainly a mistake.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
-    return value
+    return check_int(value, name, low=minimum)
 
 
 # ---------------------------------------------------------------------------
@@ -211,7 +202,24 @@ def tokenize(text: str, level: str = "eojeol") -> list[str]:
 # vocabulary
 # ---------------------------------------------------------------------------
 
-class Vocab:
+_SPECIAL_ID = {token: i for i, token in enumerate(SPECIAL_TOKENS)}
+# decode(skip_special=True) keeps <unk>: it stands for a real word of the text.
+_SKIPPED_IDS = frozenset(_SPECIAL_ID.values()) - {_SPECIAL_ID[UNK]}
+
+
+class SpecialIds:
+    """The special ids every vocabulary of the book gives the same tokens (SPECIAL_TOKENS)."""
+
+    pad_id = property(lambda self: _SPECIAL_ID[PAD], doc="Id of <pad> (0).")
+    unk_id = property(lambda self: _SPECIAL_ID[UNK], doc="Id of <unk> (1).")
+    bos_id = property(lambda self: _SPECIAL_ID[BOS], doc="Id of <s> (2), the beginning of a sentence.")
+    eos_id = property(lambda self: _SPECIAL_ID[EOS], doc="Id of </s> (3), the end of a sentence.")
+    cls_id = property(lambda self: _SPECIAL_ID[CLS], doc="Id of [CLS] (4).")
+    sep_id = property(lambda self: _SPECIAL_ID[SEP], doc="Id of [SEP] (5).")
+    mask_id = property(lambda self: _SPECIAL_ID[MASK], doc="Id of [MASK] (6).")
+
+
+class Vocab(SpecialIds):
     """A token <-> id table; the special tokens always take ids 0..6 in SPECIAL_TOKENS order."""
 
     def __init__(self, itos: Iterable[str]) -> None:
@@ -299,65 +307,17 @@ class Vocab:
         return MappingProxyType(self._stoi)
 
     def token_to_id(self, token: str) -> int:
-        """Return the id of ``token``, or the <unk> id if it is not in the vocabulary."""
-        if not isinstance(token, str):
-            raise TypeError(f"token must be a str, got {type(token).__name__}")
-        return self._stoi.get(token, self.unk_id)
+        """Return the id of ``token``; a token outside the vocabulary raises ValueError
+        (``encode`` is the way that maps unknown tokens to <unk>)."""
+        index = self._stoi.get(check_str(token, "token"))
+        if index is None:
+            raise ValueError(f"token {token!r} is not in the vocabulary; encode([token]) maps "
+                             f"it to <unk>")
+        return index
 
     def id_to_token(self, id: int) -> str:
         """Return the token with id ``id``; an id outside 0..len-1 raises ValueError."""
-        return self._itos[self._check_id(id, "id")]
-
-    def _check_id(self, id: Any, name: str) -> int:
-        # bool is an int to Python, but True as an id is a mistake, not the token 1.
-        try:
-            if isinstance(id, bool):
-                raise TypeError
-            index = operator.index(id)  # accepts numpy/torch integers, rejects floats
-        except TypeError:
-            raise TypeError(f"{name} must be an int, got {type(id).__name__} ({id!r})") from None
-        # Negative ids are refused too: Python's [-1] would silently give the last token.
-        if not 0 <= index < len(self._itos):
-            where = "" if name == "id" else f"{name}: "
-            raise ValueError(f"{where}id {index} is out of range for a vocabulary of size {len(self)}")
-        return index
-
-    # --- special ids ---------------------------------------------------------
-
-    @property
-    def pad_id(self) -> int:
-        """Id of <pad>."""
-        return self._stoi[PAD]
-
-    @property
-    def unk_id(self) -> int:
-        """Id of <unk>."""
-        return self._stoi[UNK]
-
-    @property
-    def bos_id(self) -> int:
-        """Id of <s> (beginning of sentence)."""
-        return self._stoi[BOS]
-
-    @property
-    def eos_id(self) -> int:
-        """Id of </s> (end of sentence)."""
-        return self._stoi[EOS]
-
-    @property
-    def cls_id(self) -> int:
-        """Id of [CLS]."""
-        return self._stoi[CLS]
-
-    @property
-    def sep_id(self) -> int:
-        """Id of [SEP]."""
-        return self._stoi[SEP]
-
-    @property
-    def mask_id(self) -> int:
-        """Id of [MASK]."""
-        return self._stoi[MASK]
+        return self._itos[check_token_id(id, "id", len(self))]
 
     # --- encode / decode -----------------------------------------------------
 
@@ -377,10 +337,9 @@ class Vocab:
         """
         if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
             raise TypeError(f"ids must be a list of ints, got {type(ids).__name__}")
-        tokens = [self._itos[self._check_id(i, f"ids[{k}]")] for k, i in enumerate(ids)]
+        tokens = [self._itos[check_token_id(i, f"ids[{k}]", len(self))] for k, i in enumerate(ids)]
         if skip_special:
-            dropped = set(SPECIAL_TOKENS) - {UNK}
-            tokens = [t for t in tokens if t not in dropped]
+            tokens = [t for t in tokens if _SPECIAL_ID.get(t) not in _SKIPPED_IDS]
         return tokens
 
     # --- files ---------------------------------------------------------------
@@ -393,15 +352,167 @@ class Vocab:
     @classmethod
     def load(cls, path: str | os.PathLike) -> Vocab:
         """Read a vocabulary written by :meth:`save`."""
-        if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"path must be a file path (str or pathlib.Path), got {type(path).__name__}")
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} not found: path must be a file written by Vocab.save")
+        data = read_json(path, "Vocab.save", format="lmlib.Vocab")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path} is not a JSON vocabulary file: {err}") from err
-        if not isinstance(data, dict) or data.get("format") != "lmlib.Vocab" or "itos" not in data:
-            raise ValueError(f"{path} is not a vocabulary written by Vocab.save")
-        return cls(data["itos"])
+            return cls(data.get("itos"))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{path}: {err}") from None
+
+
+# ---------------------------------------------------------------------------
+# the one tokenizer interface: text <-> model ids
+# ---------------------------------------------------------------------------
+
+class TokenizerBase(SpecialIds):
+    """What every lmlib tokenizer that gives model ids does, with the same signatures.
+
+    A subclass says how to split text (``tokens``, ``_encode``), how to join ids back
+    (``_decode``), how big its vocabulary is, and how to look up one token; the checks,
+    the special ids, ``<s>``/``</s>`` and skipping special tokens live here once.
+    """
+
+    files: tuple[str, ...] = ()  # what save writes into its folder
+
+    # --- what a subclass provides ------------------------------------------------
+
+    @property
+    def vocab_size(self) -> int:
+        """Number of ids, the special tokens included."""
+        raise NotImplementedError
+
+    def tokens(self, text: str) -> list[str]:
+        """The tokens of ``text`` as the vocabulary holds them, one per id of ``encode(text)``
+        (``[id_to_token(i) for i in encode(text)]``)."""
+        raise NotImplementedError
+
+    def _encode(self, text: str) -> list[int]:
+        raise NotImplementedError
+
+    def _decode(self, ids: list[int]) -> str:
+        raise NotImplementedError
+
+    def _id_to_token(self, id: int) -> str:
+        raise NotImplementedError
+
+    def _lookup(self, token: str) -> int | None:
+        raise NotImplementedError
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the tokenizer into the folder ``path`` (created if needed)."""
+        raise NotImplementedError
+
+    # --- the interface -----------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self.vocab_size
+
+    def encode(self, text: str, add_bos: bool = False, add_eos: bool = False) -> list[int]:
+        """The ids of ``text`` (unknown words: ``<unk>``), with ``<s>`` / ``</s>`` if asked."""
+        ids = self._encode(_check_text(text))
+        return ([self.bos_id] if check_bool(add_bos, "add_bos") else []) + ids + \
+            ([self.eos_id] if check_bool(add_eos, "add_eos") else [])
+
+    def encode_batch(self, texts: Iterable[str], add_bos: bool = False, add_eos: bool = False,
+                     progress: bool = False) -> list[list[int]]:
+        """``[encode(t) for t in texts]`` (shown with a progress bar if ``progress``)."""
+        texts = _check_texts(texts)
+        if check_bool(progress, "progress"):
+            from tqdm.auto import tqdm
+            texts = tqdm(texts, desc="encoding")
+        return [self.encode(t, add_bos, add_eos) for t in texts]
+
+    def decode(self, ids: Iterable[int], skip_special: bool = True) -> str:
+        """Turn ids back into text; ``skip_special`` drops the specials except ``<unk>``."""
+        if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
+            raise TypeError(f"ids must be a list of ints, got {type(ids).__name__}")
+        ids = [check_token_id(i, f"ids[{k}]", self.vocab_size) for k, i in enumerate(ids)]
+        if check_bool(skip_special, "skip_special"):
+            ids = [i for i in ids if i not in _SKIPPED_IDS]
+        return self._decode(ids)
+
+    def id_to_token(self, id: int) -> str:
+        """The token with id ``id``; an id outside 0..vocab_size-1 raises ValueError."""
+        return self._id_to_token(check_token_id(id, "id", self.vocab_size))
+
+    def token_to_id(self, token: str) -> int:
+        """The id of the vocabulary entry ``token`` (a token, not text: use encode for text);
+        a token outside the vocabulary raises ValueError."""
+        index = self._lookup(check_str(token, "token"))
+        if index is None:
+            raise ValueError(f"token {token!r} is not in the vocabulary; use encode() for text")
+        return index
+
+
+def _check_texts(texts: Any, allow_empty: bool = True) -> list[str]:
+    return as_str_list(texts, "texts", allow_empty=allow_empty, what="str sentences")
+
+
+class WordTokenizer(TokenizerBase):
+    """A word-level tokenizer with model ids: a level's ``tokenize`` and a :class:`Vocab`.
+
+    The same interface as the subword ``lmlib.tokenizer.Tokenizer``: ``encode("나는 간다")``
+    gives ids, a word outside the vocabulary gives ``<unk>``, ``decode`` gives text back
+    (``detokenize`` of the level: eojeol joined by single spaces, characters exactly).
+    """
+
+    files = ("word_tokenizer.json",)
+
+    def __init__(self, vocab: Vocab, level: str = "eojeol") -> None:
+        if not isinstance(vocab, Vocab):
+            raise TypeError(f"vocab must be an lmlib.text.Vocab, got {type(vocab).__name__}")
+        if level not in _TOKENIZER_CLASSES:
+            raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+        self.vocab, self.level = vocab, level
+        self._split = get_tokenizer(level)  # morph: loads Kiwi now, not at the first text
+
+    @classmethod
+    def train(cls, texts: Iterable[str], level: str = "eojeol", min_freq: int = 1,
+              max_size: int | None = None) -> WordTokenizer:
+        """Build the vocabulary of ``texts`` tokenized at ``level`` (Vocab.build's rules)."""
+        texts = _check_texts(texts, allow_empty=False)
+        if level not in _TOKENIZER_CLASSES:
+            raise ValueError(f"level must be one of {LEVELS}, got {level!r}")
+        split = get_tokenizer(level)
+        return cls(Vocab.build([split.tokenize(t) for t in texts], min_freq, max_size), level)
+
+    def __repr__(self) -> str:
+        return f"WordTokenizer(level={self.level!r}, vocab_size={self.vocab_size})"
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def tokens(self, text: str) -> list[str]:
+        """The tokens of ``text`` as the vocabulary holds them (a word outside it: ``<unk>``)."""
+        return [self.vocab.itos[i] for i in self._encode(_check_text(text))]
+
+    def _encode(self, text: str) -> list[int]:
+        return self.vocab.encode(self._split.tokenize(text))
+
+    def _decode(self, ids: list[int]) -> str:
+        return self._split.detokenize([self.vocab.itos[i] for i in ids])
+
+    def _id_to_token(self, id: int) -> str:
+        return self.vocab.itos[id]
+
+    def _lookup(self, token: str) -> int | None:
+        return self.vocab.stoi.get(token)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``word_tokenizer.json`` (level and vocabulary) into the folder ``path``."""
+        folder = check_path(path, "path")
+        folder.mkdir(parents=True, exist_ok=True)
+        data = {"format": "lmlib.WordTokenizer", "version": 1, "level": self.level,
+                "itos": list(self.vocab.itos)}
+        (folder / self.files[0]).write_text(json.dumps(data, ensure_ascii=False, indent=1),
+                                            encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> WordTokenizer:
+        """Read a folder written by :meth:`save`."""
+        file = check_path(path, "path") / cls.files[0]
+        data = read_json(file, "WordTokenizer.save", format="lmlib.WordTokenizer")
+        try:
+            return cls(Vocab(data.get("itos")), data.get("level"))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{file}: {err}") from None

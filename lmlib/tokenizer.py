@@ -31,22 +31,21 @@ then returns that spaced text, not the original spacing.
 from __future__ import annotations
 
 import json
-import operator
 import os
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .text import BOS, EOS, SPACE_TOKEN, SPECIAL_TOKENS, UNK, MorphTokenizer, _check_int, _check_text
+from .base import check_bool, check_path, read_json
+from .text import (SPACE_TOKEN, SPECIAL_TOKENS, UNK, MorphTokenizer, TokenizerBase, _check_int,
+                   _check_text, _check_texts)
 
 KINDS = ("bpe", "char", "wordpiece")
 PRE_TOKENIZE = ("none", "morph")
 BYTE_TOKENS = tuple(f"<0x{b:02X}>" for b in range(256))
 _SPECIAL_ID = {token: i for i, token in enumerate(SPECIAL_TOKENS)}
-# decode(skip_special=True) keeps <unk>, as Vocab.decode does: it stands for a real word.
-_SKIPPED_IDS = frozenset(_SPECIAL_ID.values()) - {_SPECIAL_ID[UNK]}
 _HF_FILE, _CONFIG_FILE = "tokenizer.json", "lmlib_tokenizer.json"
 _BATCH = 10_000  # texts per encode_batch call (one progress-bar step)
 
@@ -55,18 +54,6 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
     return value
-
-
-def _check_texts(texts: Any, allow_empty: bool = False) -> list[str]:
-    if isinstance(texts, str) or not isinstance(texts, Iterable):
-        raise TypeError(f"texts must be a list of str sentences, got {type(texts).__name__}")
-    texts = list(texts)
-    if not texts and not allow_empty:
-        raise ValueError("texts must hold at least one sentence, got none")
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"texts[{i}] must be a str, got {type(text).__name__} ({text!r:.40})")
-    return texts
 
 
 def _min_vocab_size(kind: str) -> int:
@@ -124,10 +111,6 @@ def _new_hf_tokenizer(kind: str, vocab: dict[str, int] | None = None,
     return hf
 
 
-def _add_bos_eos(ids: list[int], add_bos: bool, add_eos: bool) -> list[int]:
-    return ([_SPECIAL_ID[BOS]] if add_bos else []) + ids + ([_SPECIAL_ID[EOS]] if add_eos else [])
-
-
 def _morph_split(texts: list[str], morph: MorphTokenizer, progress: bool) -> list[str]:
     if progress:
         from tqdm.auto import tqdm
@@ -135,8 +118,9 @@ def _morph_split(texts: list[str], morph: MorphTokenizer, progress: bool) -> lis
     return [" ".join(morph.tokenize(text)) for text in texts]
 
 
-class Tokenizer:
-    """A trained subword (or character) tokenizer: a thin wrapper around a `tokenizers.Tokenizer`."""
+class Tokenizer(TokenizerBase):
+    """A trained subword (or character) tokenizer: a thin wrapper around a `tokenizers.Tokenizer`,
+    with the interface of every lmlib tokenizer (lmlib.text.TokenizerBase)."""
 
     files = (_HF_FILE, _CONFIG_FILE)  # what save writes into its folder
 
@@ -160,92 +144,53 @@ class Tokenizer:
         """Number of ids, special and byte tokens included."""
         return self.hf.get_vocab_size(with_added_tokens=True)
 
-    def __len__(self) -> int:
-        return self.vocab_size
-
     def __repr__(self) -> str:
         morph = ", pre_tokenize='morph'" if self.pre_tokenize == "morph" else ""
         return f"Tokenizer(kind={self.kind!r}, vocab_size={self.vocab_size}{morph})"
-
-    pad_id = property(lambda self: 0, doc="Id of <pad> (0).")
-    unk_id = property(lambda self: 1, doc="Id of <unk> (1).")
-    bos_id = property(lambda self: 2, doc="Id of <s> (2), the beginning of a sentence.")
-    eos_id = property(lambda self: 3, doc="Id of </s> (3), the end of a sentence.")
-    cls_id = property(lambda self: 4, doc="Id of [CLS] (4).")
-    sep_id = property(lambda self: 5, doc="Id of [SEP] (5).")
-    mask_id = property(lambda self: 6, doc="Id of [MASK] (6).")
 
     # --- encode / decode ---------------------------------------------------------
 
     def _prepare(self, text: str) -> str:
         return " ".join(self._morph.tokenize(text)) if self._morph is not None else text
 
-    def encode(self, text: str, add_bos: bool = False, add_eos: bool = False) -> list[int]:
-        """Return the ids of ``text``, with ``<s>`` / ``</s>`` around it if asked."""
-        ids = self.hf.encode(self._prepare(_check_text(text)), add_special_tokens=False).ids
-        return _add_bos_eos(ids, add_bos, add_eos)
+    def _encode(self, text: str) -> list[int]:
+        return self.hf.encode(self._prepare(text), add_special_tokens=False).ids
 
-    def encode_batch(self, texts: Sequence[str], add_bos: bool = False, add_eos: bool = False,
+    def encode_batch(self, texts: Iterable[str], add_bos: bool = False, add_eos: bool = False,
                      progress: bool = False) -> list[list[int]]:
         """``[encode(t) for t in texts]``, computed by Hugging Face's multi-threaded encode_batch."""
-        texts = _check_texts(texts, allow_empty=True)
+        texts = _check_texts(texts)
+        bos = [self.bos_id] if check_bool(add_bos, "add_bos") else []
+        eos = [self.eos_id] if check_bool(add_eos, "add_eos") else []
         starts: Iterable[int] = range(0, len(texts), _BATCH)
-        if progress:
+        if check_bool(progress, "progress"):
             from tqdm.auto import tqdm
             starts = tqdm(starts, desc="encoding", unit="batch")
         out = []
         for start in starts:
             chunk = [self._prepare(t) for t in texts[start:start + _BATCH]]
-            for enc in self.hf.encode_batch(chunk, add_special_tokens=False):
-                out.append(_add_bos_eos(enc.ids, add_bos, add_eos))
+            out += [bos + enc.ids + eos for enc in self.hf.encode_batch(chunk, add_special_tokens=False)]
         return out
 
     def tokens(self, text: str) -> list[str]:
         """The readable pieces of ``text``, e.g. ``['▁발', '▁없는', '▁말이']`` (bpe)."""
         return self.hf.encode(self._prepare(_check_text(text)), add_special_tokens=False).tokens
 
-    def decode(self, ids: Iterable[int], skip_special: bool = True) -> str:
-        """Turn ids back into text; ``skip_special`` drops the specials except ``<unk>``.
-
-        Byte tokens that do not form valid UTF-8 (a model may emit them) become "�".
-        """
-        if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
-            raise TypeError(f"ids must be a list of ints, got {type(ids).__name__}")
-        ids = [self._check_id(i, f"ids[{k}]") for k, i in enumerate(ids)]
-        if skip_special:
-            ids = [i for i in ids if i not in _SKIPPED_IDS]
+    def _decode(self, ids: list[int]) -> str:
+        # Byte tokens that do not form valid UTF-8 (a model may emit them) become "\ufffd".
         return self.hf.decode(ids, skip_special_tokens=False)
 
-    def _check_id(self, id: Any, name: str) -> int:
-        try:
-            if isinstance(id, bool):  # an int to Python, but True as an id is a mistake
-                raise TypeError
-            index = operator.index(id)  # accepts numpy/torch integers, rejects floats
-        except TypeError:
-            raise TypeError(f"{name} must be an int, got {type(id).__name__} ({id!r})") from None
-        if not 0 <= index < self.vocab_size:
-            raise ValueError(f"{name} = {index} is out of range: ids must be in "
-                             f"0..{self.vocab_size - 1}")
-        return index
+    def _id_to_token(self, id: int) -> str:
+        return self.hf.id_to_token(id)
 
-    def id_to_token(self, id: int) -> str:
-        """The token with id ``id``; an id outside 0..vocab_size-1 raises ValueError."""
-        return self.hf.id_to_token(self._check_id(id, "id"))
-
-    def token_to_id(self, token: str) -> int:
-        """The id of the vocabulary entry ``token`` (a piece such as ``'▁말이'``, not text)."""
-        if not isinstance(token, str):
-            raise TypeError(f"token must be a str, got {type(token).__name__}")
-        index = self.hf.token_to_id(token)
-        if index is None:
-            raise ValueError(f"token {token!r} is not in the vocabulary; use encode() for text")
-        return index
+    def _lookup(self, token: str) -> int | None:
+        return self.hf.token_to_id(token)
 
     # --- files -------------------------------------------------------------------
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the folder ``path`` (created if needed): tokenizer.json and lmlib_tokenizer.json."""
-        folder = Path(path)
+        folder = check_path(path, "path")
         folder.mkdir(parents=True, exist_ok=True)
         self.hf.save(str(folder / _HF_FILE))
         config = {"format": "lmlib.Tokenizer", "version": 1, "kind": self.kind,
@@ -255,21 +200,12 @@ class Tokenizer:
     @classmethod
     def load(cls, path: str | os.PathLike) -> Tokenizer:
         """Read a tokenizer folder written by :meth:`save`."""
-        if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"path must be a folder path (str or pathlib.Path), got "
-                            f"{type(path).__name__}")
-        folder = Path(path)
+        folder = check_path(path, "path")
         for name in (_HF_FILE, _CONFIG_FILE):
             if not (folder / name).is_file():
                 raise FileNotFoundError(f"{folder / name} not found: path must be a folder written by "
                                         f"Tokenizer.save (holding {_HF_FILE} and {_CONFIG_FILE})")
-        try:
-            config = json.loads((folder / _CONFIG_FILE).read_text(encoding="utf-8"))
-        except ValueError as err:  # not JSON (JSONDecodeError) or not UTF-8 (UnicodeDecodeError)
-            raise ValueError(f"{folder / _CONFIG_FILE} is not a JSON file written by Tokenizer.save "
-                             f"(damaged?): {err}") from None
-        if not isinstance(config, dict) or config.get("format") != "lmlib.Tokenizer":
-            raise ValueError(f"{folder / _CONFIG_FILE} was not written by Tokenizer.save")
+        config = read_json(folder / _CONFIG_FILE, "Tokenizer.save", format="lmlib.Tokenizer")
         hf_class = _hf_tokenizers().Tokenizer
         try:
             hf = hf_class.from_file(str(folder / _HF_FILE))
@@ -290,7 +226,7 @@ def train_tokenizer(texts: Iterable[str], kind: str = "bpe", vocab_size: int = 4
     in half of the non-special ids, because each may also need its "##" form.
     The same texts and arguments always give the same vocabulary.
     """
-    texts = _check_texts(texts)
+    texts = _check_texts(texts, allow_empty=False)
     kind = _check_choice("kind", kind, KINDS)
     pre_tokenize = _check_choice("pre_tokenize", pre_tokenize, PRE_TOKENIZE)
     vocab_size = _check_int("vocab_size", vocab_size, _min_vocab_size(kind))

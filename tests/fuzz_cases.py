@@ -680,7 +680,7 @@ def _text():
         expect=Ok(lambda v: len(v) == 8 and v.itos[7] == "갔다", "most frequent word kept (ties by the word)"))
     sweep(m, "Vocab.token_to_id", M("vocab", "token_to_id"), {}, {"token": "str"})
     add("text.Vocab.token_to_id:unknown", m, M("vocab", "token_to_id"), kwargs={"token": "뷁"},
-        expect=Ok(lambda i: i == 1, "unk id"))
+        expect=Err(VE, "token"))
     for label, value, types in [("1.5", 1.5, TE), ("str", "3", TE), ("None", None, TE),
                                 ("True", True, TE), ("-1", -1, VE), ("len", 999, VE)]:
         add(f"text.Vocab.id_to_token:id={label}", m, M("vocab", "id_to_token"), (),

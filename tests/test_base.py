@@ -18,12 +18,21 @@ def test_as_str_list_refuses_a_single_str_and_names_the_argument():
         as_str_list(5, "words")
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.0, True, "3"])
-def test_check_int(bad):
-    with pytest.raises(ValueError, match="top_k must be an int >= 1"):
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (-1, ValueError), (1.0, TypeError),
+                                        (True, TypeError), ("3", TypeError), (None, TypeError)])
+def test_check_int_one_rule_wrong_type_typeerror_out_of_range_valueerror(bad, error):
+    with pytest.raises(error, match="top_k must be an int >= 1"):
         check_int(bad, "top_k", low=1)
+
+
+def test_check_int_accepts_numpy_and_torch_integers_and_returns_an_int():
+    import numpy as np
+    import torch
+
     assert check_int(None, "top_k", low=1, allow_none=True) is None
-    assert check_int(2, "top_k", low=1) == 2
+    for value in (2, np.int64(2), torch.tensor(2)):
+        out = check_int(value, "top_k", low=1)
+        assert out == 2 and type(out) is int
 
 
 def test_public_functions_refuse_a_str_where_a_list_of_words_is_expected():
@@ -147,9 +156,9 @@ class _Config:
 
 @pytest.mark.parametrize("kw, names, extra, error, match", [
     (dict(pad_id=-1), ("pad_id", "eos_id"), {}, ValueError, "pad_id must be an int >= 0, got -1"),
-    (dict(bos_id=2.0), ("pad_id", "bos_id"), {}, ValueError, "bos_id must be an int >= 0, got 2.0"),
-    (dict(eos_id=True), ("eos_id",), {}, ValueError, "eos_id must be an int >= 0, got True"),
-    (dict(eos_id=None), ("eos_id",), {}, ValueError, "eos_id must be an int >= 0, got None"),
+    (dict(bos_id=2.0), ("pad_id", "bos_id"), {}, TypeError, "bos_id must be an int >= 0, got float 2.0"),
+    (dict(eos_id=True), ("eos_id",), {}, TypeError, "eos_id must be an int >= 0, got bool True"),
+    (dict(eos_id=None), ("eos_id",), {}, TypeError, "eos_id must be an int >= 0, got NoneType None"),
     (dict(eos_id=10), ("pad_id", "eos_id"), {}, ValueError,
      r"eos_id=10 is not a valid id for vocab_size=10: expected an int in \[0, 10\)"),
     (dict(pad_id=7), ("pad_id",), dict(vocab="src_vocab_size"), ValueError,
@@ -187,7 +196,7 @@ def test_every_config_with_special_ids_uses_the_one_checker():
             cls(20, 15, bos_id=15)
         with pytest.raises(ValueError, match="pad_id and eos_id must differ, both are 0"):
             cls(12, 12, eos_id=0)
-        with pytest.raises(ValueError, match="eos_id must be an int >= 0, got '3'"):
+        with pytest.raises(TypeError, match="eos_id must be an int >= 0, got str '3'"):
             cls(12, 12, eos_id="3")
     with pytest.raises(ValueError, match="eos_id=10 is not a valid id for vocab_size=10"):
         GPTConfig(vocab_size=10, eos_id=10)

@@ -50,5 +50,5 @@ def test_bad_texts_and_labels():
         tfidf_logreg(POS + NEG, [2] * 10)
     with pytest.raises(ValueError, match="both classes"):
         tfidf_logreg(POS, [1] * 5)
-    with pytest.raises(TypeError, match="str items"):
+    with pytest.raises(TypeError, match=r"texts\[0\] must be a str, got int"):
         fitted().predict([1, 2])

@@ -179,7 +179,7 @@ def test_unknown_words_and_unseen_contexts():
     (lambda: NGramLM(2).fit("나는 갔다"), TypeError, "sentences must be a list of token lists"),
     (lambda: NGramLM(2).fit(["나는 갔다"]), TypeError, r"sentences\[0\] is the str.*split"),
     (lambda: NGramLM(2).fit([]), ValueError, "sentences is empty"),
-    (lambda: NGramLM(2).fit([["나는", 3]]), TypeError, r"sentences\[0\] must contain only str"),
+    (lambda: NGramLM(2).fit([["나는", 3]]), TypeError, r"sentences\[0\]\[1\] must be a str, got int 3"),
     (lambda: NGramLM(2).fit([[BOS, "나는"]]), ValueError, "padding"),
     (lambda: NGramLM(2).prob("나는"), RuntimeError, r"call fit\(\) first"),
     (lambda: NGramLM(2).vocab, RuntimeError, r"call fit\(\) first"),

@@ -125,5 +125,6 @@ def test_evaluate_checks_batch_size_and_max_batches(kwargs):
 
     model = GPT(GPTConfig(vocab_size=20, max_len=8, d_model=8, n_heads=2, n_layers=1))
     stream = torch.randint(0, 20, (100,))
-    with pytest.raises(ValueError, match="batch_size|max_batches"):
+    error = TypeError if kwargs == dict(batch_size=2.0) else ValueError  # wrong type / range
+    with pytest.raises(error, match="batch_size|max_batches"):
         evaluate(model, stream, 8, **kwargs)

@@ -268,7 +268,8 @@ def test_bottleneck_experiment_dtype_is_chosen_and_checked():
     (dict(pad_id=20, bos_id=0), "pad_id=20 is not a valid id for src_vocab_size=12"),
 ])
 def test_config_validation(kw, match):
-    with pytest.raises(ValueError, match=match):
+    error = TypeError if kw == dict(n_layers=1.5) else ValueError  # wrong type / out of range
+    with pytest.raises(error, match=match):
         Seq2SeqConfig(12, 12, **kw)
 
 

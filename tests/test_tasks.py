@@ -192,7 +192,8 @@ def test_batch_errors_name_the_argument(kwargs, name):
     (dict(vocab_size=True), "vocab_size"),
 ])
 def test_config_errors_name_the_argument(kwargs, name):
-    with pytest.raises(ValueError, match=name):
+    error = TypeError if kwargs == dict(vocab_size=True) else ValueError  # wrong type / range
+    with pytest.raises(error, match=name):
         ClassifierConfig(**kwargs)
 
 

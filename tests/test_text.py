@@ -174,15 +174,15 @@ def test_save_load_equality(tmp_path):
 def test_load_rejects_other_json(tmp_path):
     path = tmp_path / "other.json"
     path.write_text(json.dumps({"hello": 1}), encoding="utf-8")
-    with pytest.raises(ValueError, match="not a vocabulary written by Vocab.save"):
+    with pytest.raises(ValueError, match="other.json was not written by Vocab.save"):
         Vocab.load(path)
 
 
 def test_decode_out_of_range_id_names_the_id():
     vocab = Vocab.build(CORPUS)
-    with pytest.raises(ValueError, match="id 99 is out of range"):
+    with pytest.raises(ValueError, match=rf"ids\[1\]=99 is not a valid id for vocab_size={len(vocab)}"):
         vocab.decode([7, 99])
-    with pytest.raises(ValueError, match="id -1 is out of range"):
+    with pytest.raises(ValueError, match=r"ids\[0\] must be an int >= 0, got -1"):
         vocab.decode([-1])
 
 

@@ -204,7 +204,7 @@ def test_morph_pre_tokenize_splits_endings(split, tmp_path):
 
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(texts="나는 간다"), TypeError, "texts must be a list of str"),
-    (dict(texts=[]), ValueError, "at least one sentence"),
+    (dict(texts=[]), ValueError, "texts is empty"),
     (dict(texts=["나는", 3]), TypeError, r"texts\[1\] must be a str, got int"),
     (dict(kind="sentencepiece"), ValueError, r"kind must be one of \('bpe', 'char', 'wordpiece'\)"),
     (dict(pre_tokenize="jamo"), ValueError, r"pre_tokenize must be one of \('none', 'morph'\)"),
@@ -225,15 +225,16 @@ def test_encode_decode_reject_bad_arguments(toks):
         tok.encode(["나는"])
     with pytest.raises(TypeError, match=r"texts\[1\] must be a str"):
         tok.encode_batch(["나는", None])
-    with pytest.raises(ValueError, match=r"ids\[1\] = 1200 is out of range: ids must be in 0..1199"):
+    with pytest.raises(ValueError, match=r"ids\[1\]=1200 is not a valid id for vocab_size=1200: "
+                                         r"expected an int in \[0, 1200\)"):
         tok.decode([5, 1200])
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(ValueError, match=r"ids\[0\] must be an int >= 0, got -1"):
         tok.decode([-1])
-    with pytest.raises(TypeError, match=r"ids\[0\] must be an int, got float"):
+    with pytest.raises(TypeError, match=r"ids\[0\] must be an int >= 0, got float 1.0"):
         tok.decode([1.0])
     with pytest.raises(TypeError, match="ids must be a list of ints"):
         tok.decode("1 2 3")
-    with pytest.raises(ValueError, match="id = 5000 is out of range"):
+    with pytest.raises(ValueError, match="id=5000 is not a valid id for vocab_size=1200"):
         tok.id_to_token(5000)
     with pytest.raises(ValueError, match="not in the vocabulary"):
         tok.token_to_id("없는토큰xyz")
