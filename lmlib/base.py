@@ -6,6 +6,8 @@
   of these; new code uses these.)
 * eval_mode / train_mode: a model's mode set for a block and restored after, even on errors.
 * Padding: pad_batch (id lists -> one right-padded tensor) and length_mask.
+* The special tokens (SPECIAL_TOKENS: <pad> <unk> <s> </s> [CLS] [SEP] [MASK]) and their
+  ids 0..6 (PAD_ID ... MASK_ID), which every vocabulary and model config of the book uses.
 
 No lecture idea lives here, and importing it imports no torch (the torch helpers import
 it when called), so every module, the torch-free n-gram ones too, can build on it.
@@ -18,6 +20,12 @@ import numbers
 import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+
+
+# The special tokens every vocabulary of the book starts with, and so their ids (0..6).
+PAD, UNK, BOS, EOS, CLS, SEP, MASK = "<pad>", "<unk>", "<s>", "</s>", "[CLS]", "[SEP]", "[MASK]"
+SPECIAL_TOKENS = (PAD, UNK, BOS, EOS, CLS, SEP, MASK)
+PAD_ID, UNK_ID, BOS_ID, EOS_ID, CLS_ID, SEP_ID, MASK_ID = range(len(SPECIAL_TOKENS))
 
 
 def _short(x: object, limit: int = 40) -> str:

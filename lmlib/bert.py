@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import scaled_dot_product_attention
-from .base import check_bool, check_float, check_id_tensor, check_int, check_special_ids
+from .base import PAD_ID, check_bool, check_float, check_id_tensor, check_int, check_special_ids
 from .checkpoint import Saveable, check_config
 
 
@@ -53,7 +53,7 @@ class BertConfig:
     dropout: float = 0.1  # on embeddings, attention weights and sublayer outputs
     type_vocab_size: int = 2  # segments: A = 0, B = 1
     layer_norm_eps: float = 1e-12
-    pad_id: int | None = 0  # <pad>: its embedding row starts at 0 and gets no gradient
+    pad_id: int | None = PAD_ID  # <pad>: its embedding row starts at 0 and gets no gradient
 
     def __post_init__(self) -> None:
         if self.d_ff is None:

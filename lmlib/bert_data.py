@@ -24,10 +24,10 @@ from collections.abc import Sequence
 
 import torch
 
-from .base import (as_str_list, check_bool, check_int, check_int_ids, check_token_id, eval_mode,
-                   length_mask, pad_batch)
+from .base import (MASK_ID, PAD_ID, SPECIAL_TOKENS, as_str_list, check_bool, check_int,
+                   check_int_ids, check_token_id, eval_mode, length_mask, pad_batch)
 
-SPECIAL_IDS = (0, 1, 2, 3, 4, 5, 6)  # lmlib.text.SPECIAL_TOKENS: never masked nor drawn
+SPECIAL_IDS = tuple(range(len(SPECIAL_TOKENS)))  # never masked nor drawn
 IS_NEXT, NOT_NEXT = 0, 1
 
 
@@ -38,7 +38,7 @@ def _check_tokenizer(tokenizer: object, needs: tuple[str, ...]) -> None:
                         f"got {type(tokenizer).__name__}")
 
 
-def mask_tokens(ids: torch.Tensor, vocab_size: int, mask_id: int = 6,
+def mask_tokens(ids: torch.Tensor, vocab_size: int, mask_id: int = MASK_ID,
                 special_ids: Sequence[int] = SPECIAL_IDS, mask_prob: float = 0.15,
                 generator: torch.Generator | None = None,
                 word_starts: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -185,7 +185,7 @@ def encode_pair(tokenizer, a: str, b: str | None = None,
 
 
 def collate_pairs(encoded: Sequence[tuple[Sequence[int], Sequence[int]]],
-                  pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                  pad_id: int = PAD_ID) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """[(ids, token_type_ids), ...] from encode_pair -> input_ids, token_type_ids,
     attention_mask, each (B, T), right-padded (pad_id, segment 0, mask 0)."""
     what = "a non-empty list of (ids, token_type_ids) pairs of equal length, as encode_pair returns"

@@ -33,6 +33,7 @@ from torch import nn
 from .attention import causal_mask, scaled_dot_product_attention
 from .base import (check_bool, check_float, check_id_tensor, check_int, check_special_ids,
                    check_token_id, eval_mode)
+from .base import EOS_ID
 from .checkpoint import Saveable, check_config
 
 KVCache = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values (B, nh, S, hs)
@@ -50,7 +51,7 @@ class GPTConfig:
     d_ff: int | None = None  # feed-forward inner width; None means 4 * d_model (GPT-2)
     dropout: float = 0.0  # on embeddings, attention weights and block outputs (GPT-2: 0.1)
     layer_norm_eps: float = 1e-5
-    eos_id: int | None = 3  # ends a text (lmlib's </s>; GPT-2's <|endoftext|> is 50256)
+    eos_id: int | None = EOS_ID  # ends a text (lmlib's </s>; GPT-2's <|endoftext|> is 50256)
 
     def __post_init__(self) -> None:
         if self.d_ff is None:

@@ -39,10 +39,11 @@ from .attention import AdditiveAttention
 from .base import (as_int_list, check_bool, check_callable, check_float, check_generator,
                    check_id_tensor, check_int, check_special_ids, eval_mode, length_mask,
                    pad_batch)
+from .base import BOS_ID, EOS_ID, PAD_ID
 from .training import check_float_dtype, fit, init_reproducibly
 
-# lmlib.text.Vocab's special ids; the synthetic task draws its symbols from ids >= N_SPECIAL.
-PAD_ID, BOS_ID, EOS_ID, N_SPECIAL = 0, 2, 3, 4  # <pad>=0 <unk>=1 <s>=2 </s>=3
+# The synthetic task draws its symbols from ids >= N_SPECIAL (after <pad> <unk> <s> </s>).
+N_SPECIAL = EOS_ID + 1
 
 
 @dataclass
@@ -56,9 +57,9 @@ class Seq2SeqConfig:
     n_layers: int = 1  # stacked GRU layers L (encoder and decoder)
     dropout: float = 0.0  # on embeddings, decoder outputs and between GRU layers
     attention: bool = False  # False: plain encoder-decoder; True: Bahdanau attention
-    pad_id: int = 0  # <pad>
-    bos_id: int = 2  # <s>, the decoder's first input
-    eos_id: int = 3  # </s>, ends every target
+    pad_id: int = PAD_ID  # <pad>
+    bos_id: int = BOS_ID  # <s>, the decoder's first input
+    eos_id: int = EOS_ID  # </s>, ends every target
 
     def __post_init__(self) -> None:
         sizes = ("src_vocab_size", "tgt_vocab_size", "d_model", "d_hidden", "n_layers")
@@ -272,10 +273,11 @@ class Seq2Seq(nn.Module):
 # function): every model pads its batches, not only this lecture's.
 
 # (src, src_lengths, tgt_in, tgt_out): what train()'s batches_fn returns
-Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+Seq2SeqBatch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
-def train(model: Seq2Seq, batches_fn: Callable[[int], Batch], steps: int, lr: float = 3e-3,
+def train(model: Seq2Seq, batches_fn: Callable[[int], Seq2SeqBatch], steps: int,
+          lr: float = 3e-3,
           clip: float = 1.0, seed: int | None = None, progress: bool = True,
           label_smoothing: float = 0.0) -> list[float]:
     """Adam with gradient-norm clipping for `steps` steps; returns the loss of every step.
@@ -304,7 +306,7 @@ def train(model: Seq2Seq, batches_fn: Callable[[int], Batch], steps: int, lr: fl
 
 def reverse_task_batch(batch_size: int, min_len: int, max_len: int, vocab_size: int,
                        generator: torch.Generator | None = None, reverse: bool = True,
-                       lengths: Sequence[int] | None = None) -> Batch:
+                       lengths: Sequence[int] | None = None) -> Seq2SeqBatch:
     """Random sources over ids 4..vocab_size-1; target = reversed source (copy if not reverse).
 
     Lengths are uniform in [min_len, max_len] unless given. Returns (src, src_lengths,
@@ -410,7 +412,7 @@ def bottleneck_experiment(seed: int = 0, steps: int = 300, batch_size: int = 64,
             model = Seq2Seq(cfg).to(check_float_dtype(dtype))
         g = torch.Generator().manual_seed(seed)  # the same batches for both models
 
-        def batches(step: int, g: torch.Generator = g) -> Batch:
+        def batches(step: int, g: torch.Generator = g) -> Seq2SeqBatch:
             return reverse_task_batch(batch_size, min_len, max_len, vocab_size, g, reverse)
 
         results["losses"][name] = train(model, batches, steps, lr=lr, seed=seed,

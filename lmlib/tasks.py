@@ -37,7 +37,7 @@ from .attention import MultiHeadAttention
 from .base import check_callable, check_float, check_int, check_module, eval_mode
 from .training import check_float_dtype, fit, init_reproducibly
 
-Batch = tuple[torch.Tensor, torch.Tensor]  # x (B, L) token ids, y (B,) labels
+LabelledBatch = tuple[torch.Tensor, torch.Tensor]  # x (B, L) token ids, y (B,) labels
 
 
 def task_vocab_size(seq_len: int, n_values: int) -> int:
@@ -48,7 +48,7 @@ def task_vocab_size(seq_len: int, n_values: int) -> int:
 
 
 def distance_task_batch(batch_size: int, seq_len: int, distance: int | Sequence[int],
-                        n_values: int = 4, generator: torch.Generator | None = None) -> Batch:
+                        n_values: int = 4, generator: torch.Generator | None = None) -> LabelledBatch:
     """x (B, L): random values, then the question "?d" last; y (B,) = x[:, L-1-d].
 
     `distance` is one int, or a list of ints from which each sample draws its own
@@ -193,7 +193,7 @@ class SelfAttentionClassifier(nn.Module):
         return (logits, attn) if return_attn else logits
 
 
-def train_classifier(model: nn.Module, batch_fn: Callable[[int], Batch], steps: int,
+def train_classifier(model: nn.Module, batch_fn: Callable[[int], LabelledBatch], steps: int,
                      lr: float = 5e-3, seed: int | None = None,
                      progress: bool = True) -> list[float]:
     """Adam on the cross-entropy for `steps` steps; batch_fn(step) -> (x, y); returns every loss.

@@ -35,17 +35,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .base import (as_str_list, check_bool, check_int, check_path, check_str, check_token_id,
-                   read_json)
-
-PAD = "<pad>"
-UNK = "<unk>"
-BOS = "<s>"
-EOS = "</s>"
-CLS = "[CLS]"
-SEP = "[SEP]"
-MASK = "[MASK]"
-SPECIAL_TOKENS = (PAD, UNK, BOS, EOS, CLS, SEP, MASK)
+# The special tokens live in lmlib.base (once, for every module); text re-exports them.
+from .base import (BOS, BOS_ID, CLS, CLS_ID, EOS, EOS_ID, MASK, MASK_ID, PAD, PAD_ID,  # noqa: F401
+                   SEP, SEP_ID, SPECIAL_TOKENS, UNK, UNK_ID, as_str_list, check_bool, check_int,
+                   check_path, check_str, check_token_id, read_json)
 
 SPACE_TOKEN = "▁"  # U+2581 "lower one eighth block": a space the reader can see
 LEVELS = ("eojeol", "char", "morph", "english")
@@ -204,19 +197,19 @@ def tokenize(text: str, level: str = "eojeol") -> list[str]:
 
 _SPECIAL_ID = {token: i for i, token in enumerate(SPECIAL_TOKENS)}
 # decode(skip_special=True) keeps <unk>: it stands for a real word of the text.
-_SKIPPED_IDS = frozenset(_SPECIAL_ID.values()) - {_SPECIAL_ID[UNK]}
+_SKIPPED_IDS = frozenset(_SPECIAL_ID.values()) - {UNK_ID}
 
 
 class SpecialIds:
     """The special ids every vocabulary of the book gives the same tokens (SPECIAL_TOKENS)."""
 
-    pad_id = property(lambda self: _SPECIAL_ID[PAD], doc="Id of <pad> (0).")
-    unk_id = property(lambda self: _SPECIAL_ID[UNK], doc="Id of <unk> (1).")
-    bos_id = property(lambda self: _SPECIAL_ID[BOS], doc="Id of <s> (2), the beginning of a sentence.")
-    eos_id = property(lambda self: _SPECIAL_ID[EOS], doc="Id of </s> (3), the end of a sentence.")
-    cls_id = property(lambda self: _SPECIAL_ID[CLS], doc="Id of [CLS] (4).")
-    sep_id = property(lambda self: _SPECIAL_ID[SEP], doc="Id of [SEP] (5).")
-    mask_id = property(lambda self: _SPECIAL_ID[MASK], doc="Id of [MASK] (6).")
+    pad_id = property(lambda self: PAD_ID, doc="Id of <pad> (0).")
+    unk_id = property(lambda self: UNK_ID, doc="Id of <unk> (1).")
+    bos_id = property(lambda self: BOS_ID, doc="Id of <s> (2), the beginning of a sentence.")
+    eos_id = property(lambda self: EOS_ID, doc="Id of </s> (3), the end of a sentence.")
+    cls_id = property(lambda self: CLS_ID, doc="Id of [CLS] (4).")
+    sep_id = property(lambda self: SEP_ID, doc="Id of [SEP] (5).")
+    mask_id = property(lambda self: MASK_ID, doc="Id of [MASK] (6).")
 
 
 class Vocab(SpecialIds):

@@ -37,6 +37,7 @@ from torch import nn
 from .attention import MultiHeadAttention, causal_mask, padding_mask
 from .base import (as_int_list, check_callable, check_float, check_id_tensor, check_int,
                    check_special_ids, check_token_id, eval_mode)
+from .base import BOS_ID, EOS_ID, PAD_ID
 from .seq2seq import reverse_task_batch
 from .training import fit, reproducible_normal_, reproducible_uniform_
 
@@ -53,9 +54,9 @@ class TransformerConfig:
     d_ff: int = 128  # inner width of the feed-forward sublayer
     max_len: int = 64  # longest source / decoder input (size of the position table)
     dropout: float = 0.1  # on embeddings, sublayer outputs and attention weights
-    pad_id: int = 0  # <pad>
-    bos_id: int = 2  # <s>, the decoder's first input
-    eos_id: int = 3  # </s>, ends every target
+    pad_id: int = PAD_ID  # <pad>
+    bos_id: int = BOS_ID  # <s>, the decoder's first input
+    eos_id: int = EOS_ID  # </s>, ends every target
 
     def __post_init__(self) -> None:
         sizes = ("src_vocab_size", "tgt_vocab_size", "d_model", "n_heads", "n_layers",
@@ -400,10 +401,11 @@ def free_running_steps(model: Transformer, src_ids: list[int], tgt_ids: list[int
 # ---------------------------------------------------------------------------
 
 # (src, tgt_in, tgt_out): what train()'s batches_fn returns
-Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+TransformerBatch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
 
-def train(model: Transformer, batches_fn: Callable[[int], Batch], steps: int, lr: float = 1e-3,
+def train(model: Transformer, batches_fn: Callable[[int], TransformerBatch], steps: int,
+          lr: float = 1e-3,
           warmup: int = 100, clip: float = 1.0, label_smoothing: float = 0.0,
           seed: int | None = None, progress: bool = True) -> list[float]:
     """Adam(0.9, 0.98) with linear warmup to `lr`, then lr * sqrt(warmup / step) (the paper's
@@ -434,7 +436,7 @@ def lr_at(step: int, lr: float, warmup: int) -> float:
 
 
 def copy_task_batch(batch_size: int, min_len: int, max_len: int, vocab_size: int,
-                    generator: torch.Generator | None = None) -> Batch:
+                    generator: torch.Generator | None = None) -> TransformerBatch:
     """Random sources over ids 4..vocab_size-1, target = the source -> (src, tgt_in, tgt_out).
 
     Padded with <pad>=0; tgt_in = <s> + source, tgt_out = source + </s> (seq2seq's task).
