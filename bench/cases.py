@@ -12,7 +12,7 @@ from collections import Counter
 
 import torch
 
-from .core import Row, compare
+from .core import MIN_PAIRS, Row, compare
 
 SIZES = ("tiny", "default", "large")
 
@@ -67,11 +67,11 @@ def ngram_corpus(n_tokens: int, seed: int = 0) -> tuple[list[list[str]], str]:
     return sents, f"synthetic Zipf corpus (no NSMC found), {total:,} words"
 
 
-def bench_ngram(size: str = "default", repeat: int = 1) -> list[Row]:
+def bench_ngram(size: str = "default", repeat: int = MIN_PAIRS) -> list[Row]:
     """Fit + score, bigram and trigram, MLE and Laplace: lmlib.ngram.NGramLM vs nltk.lm.
 
-    One timed run each by default: nltk's fit alone takes 6-12 s on 500k words, so more
-    repeats would push the benchmark past a minute (--repeat 3 for the spread).
+    nltk's fit alone takes 6-12 s on 500k words, so the MIN_PAIRS paired runs the interval
+    needs make this the slowest benchmark (several minutes).
     """
     from nltk.lm import MLE, Laplace
     from nltk.util import everygrams
@@ -264,7 +264,7 @@ def bench_gpt2_forward(size: str = "default", repeat: int = 10) -> list[Row]:
 
 
 # ---- 5. BERT-base forward ----------------------------------------------------------------
-def bench_bert_forward(size: str = "default", repeat: int = 8) -> list[Row]:
+def bench_bert_forward(size: str = "default", repeat: int = 8) -> list[Row]:  # >= MIN_PAIRS
     """BERT-base encoder forward (random weights), with and without attention weights."""
     import transformers
 
@@ -315,7 +315,7 @@ def bench_bert_forward(size: str = "default", repeat: int = 8) -> list[Row]:
 
 
 # ---- 6. generation with and without the key/value cache -----------------------------------
-def bench_generation(size: str = "default", repeat: int = 3) -> list[Row]:
+def bench_generation(size: str = "default", repeat: int = MIN_PAIRS) -> list[Row]:
     """New tokens up to the chapter-6 model's context (at most 200), greedy: with the KV cache
     vs recomputing all."""
     from lmlib.gpt import GPT, GPTConfig, load_course_model
@@ -360,7 +360,7 @@ def _busy_core():
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
-def bench_tiny_threads(size: str = "default", repeat: int = 5) -> list[Row]:
+def bench_tiny_threads(size: str = "default", repeat: int = MIN_PAIRS) -> list[Row]:
     """Chapter 5's training step (float64 Transformer, batch 64) with 1 thread vs 2 threads,
     on an idle machine and with one core busy: why chapters 3-5 call torch.set_num_threads(1)."""
     from lmlib.data import parallel_split
