@@ -21,9 +21,11 @@ from pathlib import Path
 from torch import nn
 
 from .base import check_path, read_json
+from .text import TokenizerBase, WordTokenizer
 from .tokenizer import Tokenizer
 
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "model.safetensors"
+TOKENIZER_FILES = Tokenizer.files + WordTokenizer.files  # what lmlib's tokenizers save
 
 
 def check_config(config, sizes: tuple[str, ...]) -> None:
@@ -170,7 +172,7 @@ def _check_recorded_sha256(path: Path, meta: dict, cls_name: str) -> None:
             raise ValueError(f"{path / name} does not match the SHA-256 recorded in {where}: "
                              f"the file was damaged or edited, or comes from another model; "
                              f"copy the checkpoint folder again")
-    strangers = [name for name in Tokenizer.files if (path / name).is_file() and name not in recorded]
+    strangers = [name for name in TOKENIZER_FILES if (path / name).is_file() and name not in recorded]
     if strangers:
         raise ValueError(f"{path / strangers[0]} was not saved with this model ({where} records "
                          f"no such file): the tokenizer may belong to another model; save them "
@@ -191,9 +193,9 @@ def _check_map_location(map_location: object) -> None:
 
 
 def _check_saveable_tokenizer(tokenizer, config) -> None:
-    if not callable(getattr(tokenizer, "save", None)) or not isinstance(getattr(tokenizer, "files", None), tuple):
-        raise TypeError(f"tokenizer must be an lmlib tokenizer (lmlib.tokenizer.Tokenizer), "
-                        f"got {type(tokenizer).__name__}")
+    if not isinstance(tokenizer, TokenizerBase):
+        raise TypeError(f"tokenizer must be an lmlib tokenizer (lmlib.tokenizer.Tokenizer or "
+                        f"lmlib.text.WordTokenizer), got {type(tokenizer).__name__}")
     n = getattr(config, "vocab_size", None)
     if isinstance(n, int) and len(tokenizer) != n:
         raise ValueError(f"tokenizer has {len(tokenizer)} ids but the model's vocab_size is {n}: "
@@ -207,9 +209,9 @@ def _check_tokenizer(path: Path, config) -> None:
     if not tok.is_file() or not isinstance(getattr(config, "vocab_size", None), int):
         return
     try:
-        from tokenizers import Tokenizer
+        from tokenizers import Tokenizer as HFTokenizer
 
-        n = Tokenizer.from_file(str(tok)).get_vocab_size(with_added_tokens=True)
+        n = HFTokenizer.from_file(str(tok)).get_vocab_size(with_added_tokens=True)
     except ImportError:
         return
     except Exception as err:  # tokenizers' own errors name no file
