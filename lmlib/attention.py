@@ -95,9 +95,12 @@ def _masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Te
     """softmax over the last dim after masking; rows with no allowed key give all zeros."""
     if mask is not None:
         if mask.dtype == torch.bool:
-            scores = scores.masked_fill(~mask, float("-inf"))
-        else:
-            scores = scores + mask
+            # As an additive bias (0 / -inf) built at the mask's own, usually small, size:
+            # one broadcast add over the scores, whose backward is free, instead of a
+            # masked_fill over all of (..., T, S) and another in the backward pass.
+            mask = torch.zeros(mask.shape, dtype=scores.dtype, device=scores.device) \
+                .masked_fill_(~mask, float("-inf"))
+        scores = scores + mask
     dead = _dead_rows(mask)
     if dead is None:  # the usual case: every query has a key to read
         return torch.softmax(scores, dim=-1)
