@@ -7,7 +7,8 @@ and book/benchmarks.md for the latest table.
 from pathlib import Path
 
 from .cases import (bench_attention, bench_bert_forward, bench_generation, bench_gpt2_forward,
-                    bench_gpt_train_step, bench_ngram, bench_tiny_threads)
+                    bench_gpt_train_step, bench_ngram, bench_pretrain_throughput,
+                    bench_tiny_threads)
 from .notebooks import bench_book, bench_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +17,7 @@ BENCHMARKS = {
     "ngram": bench_ngram,
     "attention": bench_attention,
     "gpt_train_step": bench_gpt_train_step,
+    "pretrain_throughput": bench_pretrain_throughput,
     "gpt2_forward": bench_gpt2_forward,
     "bert_forward": bench_bert_forward,
     "generation": bench_generation,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+import statistics
 from collections import Counter
 
 import torch
@@ -231,6 +232,135 @@ def bench_gpt_train_step(size: str = "default", repeat: int = 10) -> list[Row]:
                 "transformers GPT2LMHeadModel", "≤ 1.0x", max_ratio=1.0,
                 diff=_max_diff(zip(losses["ours"], losses["ref"])), tol=1e-4,
                 note=f"loss after {len(losses['ours'])} steps {losses['ours'][-1]:.3f}")]
+
+
+# ---- 3b. the pretraining scripts' step at the shipped sizes vs transformers ------------------
+def _adamw(model: torch.nn.Module, lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    """The optimizer of lmlib.pretrain.train_steps: weight decay on matrices only, betas 0.9/0.95."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95))
+
+
+def _shipped_config(name: str) -> dict:
+    import json
+
+    from lmlib.data import checkpoint_dir
+
+    return json.loads((checkpoint_dir(name) / "config.json").read_text(encoding="utf-8"))["config"]
+
+
+def bench_pretrain_throughput(size: str = "default", repeat: int = MIN_PAIRS) -> list[Row]:
+    """Tokens per second of one training step of scripts/pretrain_gpt.py and
+    scripts/pretrain_bert.py at the shipped models' sizes and the scripts' batches, against
+    transformers' GPT2LMHeadModel / BertForPreTraining at the same configuration, batch,
+    optimizer (AdamW as lmlib.pretrain.train_steps) and threads, on the same weights.
+
+    Dropout is 0 in both, so the losses agree and can be compared step by step (the shipped
+    BERT trained with dropout 0.1). lmlib's BERT step is BertForPreTraining.pretraining_loss,
+    which computes the MLM head only at the masked positions, as scripts/pretrain_bert.py
+    does; the reference computes it everywhere, as transformers' labels= does.
+    """
+    import torch.nn.functional as F
+    import transformers
+
+    from lmlib.bert import BertConfig, BertForPreTraining
+    from lmlib.gpt import GPT, GPTConfig
+
+    _check_size(size)
+    rows = []
+    # GPT: gpt_nsmc's config, pretrain_gpt.py's batch of 16 windows of max_len tokens
+    cfg = dict(_shipped_config("gpt_nsmc"), dropout=0.0)
+    B = 16
+    if size == "tiny":
+        cfg.update(vocab_size=60, max_len=16, d_model=32, n_heads=2, n_layers=1, d_ff=64)
+        B = 2
+    config = GPTConfig(**cfg)
+    T, V = config.max_len, config.vocab_size
+    torch.manual_seed(0)
+    hf = _hf_gpt2(config).train()
+    ours = GPT.from_hf(hf).train()
+    data = torch.randint(0, V, (B, T + 1), generator=torch.Generator().manual_seed(0))
+    x, y = data[:, :-1], data[:, 1:]
+    opt_ours, opt_hf = _adamw(ours, 2e-3, 0.1), _adamw(hf, 2e-3, 0.1)
+    losses: dict[str, list[float]] = {"ours": [], "ref": []}
+
+    def gpt_ours():
+        opt_ours.zero_grad(set_to_none=True)
+        loss = ours(x, y).loss  # what lmlib.pretrain.train_lm's batch_loss returns
+        loss.backward()
+        opt_ours.step()
+        losses["ours"].append(loss.item())
+
+    def gpt_ref():
+        opt_hf.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(hf(input_ids=x).logits.view(-1, V), y.reshape(-1))
+        loss.backward()
+        opt_hf.step()
+        losses["ref"].append(loss.item())
+
+    t_ours, t_ref = compare(gpt_ours, gpt_ref, repeat=repeat, warmup=2)
+    tokens = B * T
+    rows.append(Row(
+        "pretraining step", f"GPT (gpt_nsmc sizes: L{config.n_layers} C{config.d_model} "
+        f"T{T} V{V}), batch {B}, AdamW", t_ours, t_ref, "transformers GPT2LMHeadModel",
+        "≤ 1.0x", max_ratio=1.0, diff=_max_diff(zip(losses["ours"], losses["ref"])), tol=1e-4,
+        note=f"{tokens / statistics.median(t_ours):,.0f} vs {tokens / statistics.median(t_ref):,.0f} "
+             f"tokens/s", extra={"tokens_per_step": tokens}))
+
+    # BERT: bert_nsmc's config, pretrain_bert.py's batch of 64 pairs, 15% of tokens predicted
+    cfg = dict(_shipped_config("bert_nsmc"), dropout=0.0)
+    B = 64
+    if size == "tiny":
+        cfg.update(vocab_size=60, max_len=16, d_model=32, n_heads=2, n_layers=1, d_ff=64)
+        B = 4
+    config = BertConfig(**cfg)
+    T, V = config.max_len, config.vocab_size
+    torch.manual_seed(0)
+    hf = transformers.BertForPreTraining(transformers.BertConfig(
+        vocab_size=V, hidden_size=config.d_model, num_hidden_layers=config.n_layers,
+        num_attention_heads=config.n_heads, intermediate_size=config.d_ff,
+        max_position_embeddings=T, type_vocab_size=config.type_vocab_size,
+        layer_norm_eps=config.layer_norm_eps, hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0, pad_token_id=config.pad_id)).train()
+    ours = BertForPreTraining.from_hf(hf).train()
+    g = torch.Generator().manual_seed(1)
+    ids = torch.randint(7, V, (B, T), generator=g)
+    segments = (torch.arange(T) >= T // 2).long().expand(B, T).contiguous()
+    mask = torch.ones_like(ids)
+    chosen = torch.rand(B, T, generator=g) < 0.15
+    chosen[:, 1] = True  # every pair predicts at least one token
+    mlm_labels = torch.where(chosen, ids, torch.full_like(ids, -100))
+    nsp = torch.randint(0, 2, (B,), generator=g)
+    opt_ours, opt_hf = _adamw(ours, 1e-3, 0.01), _adamw(hf, 1e-3, 0.01)
+    losses = {"ours": [], "ref": []}
+
+    def bert_ours():
+        opt_ours.zero_grad(set_to_none=True)
+        loss = ours.pretraining_loss(ids, segments, mask, mlm_labels, nsp)
+        loss.backward()
+        opt_ours.step()
+        losses["ours"].append(loss.item())
+
+    def bert_ref():
+        opt_hf.zero_grad(set_to_none=True)
+        loss = hf(input_ids=ids, token_type_ids=segments, attention_mask=mask, labels=mlm_labels,
+                  next_sentence_label=nsp).loss
+        loss.backward()
+        opt_hf.step()
+        losses["ref"].append(loss.item())
+
+    t_ours, t_ref = compare(bert_ours, bert_ref, repeat=repeat, warmup=2)
+    tokens = B * T
+    rows.append(Row(
+        "pretraining step", f"BERT MLM + NSP (bert_nsmc sizes: L{config.n_layers} "
+        f"C{config.d_model} T{T} V{V}), batch {B}, AdamW", t_ours, t_ref,
+        "transformers BertForPreTraining", "≤ 1.0x", max_ratio=1.0,
+        diff=_max_diff(zip(losses["ours"], losses["ref"])), tol=1e-4,
+        note=f"{tokens / statistics.median(t_ours):,.0f} vs {tokens / statistics.median(t_ref):,.0f} "
+             f"tokens/s", extra={"tokens_per_step": tokens}))
+    return rows
 
 
 # ---- 4. GPT-2 small forward --------------------------------------------------------------

@@ -13,8 +13,8 @@ from bench.core import Row, compare, markdown_table
 from bench.notebooks import bench_notebooks
 from bench.page import render
 
-MODEL_BENCHMARKS = ["ngram", "attention", "gpt_train_step", "gpt2_forward", "bert_forward",
-                    "generation"]
+MODEL_BENCHMARKS = ["ngram", "attention", "gpt_train_step", "pretrain_throughput", "gpt2_forward",
+                    "bert_forward", "generation"]
 
 
 @pytest.mark.parametrize("name", MODEL_BENCHMARKS)
