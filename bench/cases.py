@@ -251,6 +251,28 @@ def _shipped_config(name: str) -> dict:
     return json.loads((checkpoint_dir(name) / "config.json").read_text(encoding="utf-8"))["config"]
 
 
+def _paired_training(ours: torch.nn.Module, ours_loss, ref: torch.nn.Module, ref_loss, lr: float,
+                     weight_decay: float, repeat: int):
+    """Time AdamW steps of two models alternately: (lmlib seconds, reference seconds, the
+    largest difference between their losses step by step)."""
+    losses: dict[str, list[float]] = {"ours": [], "ref": []}
+
+    def stepper(model, loss_fn, out):
+        opt = _adamw(model, lr, weight_decay)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn()
+            loss.backward()
+            opt.step()
+            out.append(loss.item())
+        return step
+
+    t_ours, t_ref = compare(stepper(ours, ours_loss, losses["ours"]),
+                            stepper(ref, ref_loss, losses["ref"]), repeat=repeat, warmup=2)
+    return t_ours, t_ref, _max_diff(zip(losses["ours"], losses["ref"]))
+
+
 def bench_pretrain_throughput(size: str = "default", repeat: int = MIN_PAIRS) -> list[Row]:
     """Tokens per second of one training step of scripts/pretrain_gpt.py and
     scripts/pretrain_bert.py at the shipped models' sizes and the scripts' batches, against
@@ -268,55 +290,38 @@ def bench_pretrain_throughput(size: str = "default", repeat: int = MIN_PAIRS) ->
     from lmlib.bert import BertConfig, BertForPreTraining
     from lmlib.gpt import GPT, GPTConfig
 
-    _check_size(size)
+    tiny = dict(vocab_size=60, max_len=16, d_model=32, n_heads=2, n_layers=1, d_ff=64)
     rows = []
+
+    def row(what, config, B, timed, ref_name):
+        t_ours, t_ref, diff = timed
+        tokens = B * config.max_len
+        rows.append(Row(
+            "pretraining step", f"{what} sizes: L{config.n_layers} C{config.d_model} "
+            f"T{config.max_len} V{config.vocab_size}), batch {B}, AdamW", t_ours, t_ref, ref_name,
+            "≤ 1.0x", max_ratio=1.0, diff=diff, tol=1e-4,
+            note=f"{tokens / statistics.median(t_ours):,.0f} vs "
+                 f"{tokens / statistics.median(t_ref):,.0f} tokens/s",
+            extra={"tokens_per_step": tokens}))
+
     # GPT: gpt_nsmc's config, pretrain_gpt.py's batch of 16 windows of max_len tokens
-    cfg = dict(_shipped_config("gpt_nsmc"), dropout=0.0)
-    B = 16
-    if size == "tiny":
-        cfg.update(vocab_size=60, max_len=16, d_model=32, n_heads=2, n_layers=1, d_ff=64)
-        B = 2
-    config = GPTConfig(**cfg)
-    T, V = config.max_len, config.vocab_size
+    config = GPTConfig(**dict(_shipped_config("gpt_nsmc"), dropout=0.0,
+                              **(tiny if _check_size(size) == "tiny" else {})))
+    B, T, V = (2 if size == "tiny" else 16), config.max_len, config.vocab_size
     torch.manual_seed(0)
     hf = _hf_gpt2(config).train()
     ours = GPT.from_hf(hf).train()
     data = torch.randint(0, V, (B, T + 1), generator=torch.Generator().manual_seed(0))
     x, y = data[:, :-1], data[:, 1:]
-    opt_ours, opt_hf = _adamw(ours, 2e-3, 0.1), _adamw(hf, 2e-3, 0.1)
-    losses: dict[str, list[float]] = {"ours": [], "ref": []}
-
-    def gpt_ours():
-        opt_ours.zero_grad(set_to_none=True)
-        loss = ours(x, y).loss  # what lmlib.pretrain.train_lm's batch_loss returns
-        loss.backward()
-        opt_ours.step()
-        losses["ours"].append(loss.item())
-
-    def gpt_ref():
-        opt_hf.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(hf(input_ids=x).logits.view(-1, V), y.reshape(-1))
-        loss.backward()
-        opt_hf.step()
-        losses["ref"].append(loss.item())
-
-    t_ours, t_ref = compare(gpt_ours, gpt_ref, repeat=repeat, warmup=2)
-    tokens = B * T
-    rows.append(Row(
-        "pretraining step", f"GPT (gpt_nsmc sizes: L{config.n_layers} C{config.d_model} "
-        f"T{T} V{V}), batch {B}, AdamW", t_ours, t_ref, "transformers GPT2LMHeadModel",
-        "≤ 1.0x", max_ratio=1.0, diff=_max_diff(zip(losses["ours"], losses["ref"])), tol=1e-4,
-        note=f"{tokens / statistics.median(t_ours):,.0f} vs {tokens / statistics.median(t_ref):,.0f} "
-             f"tokens/s", extra={"tokens_per_step": tokens}))
+    row("GPT (gpt_nsmc", config, B, _paired_training(
+        ours, lambda: ours(x, y).loss,  # what lmlib.pretrain.train_lm's batch_loss returns
+        hf, lambda: F.cross_entropy(hf(input_ids=x).logits.view(-1, V), y.reshape(-1)),
+        2e-3, 0.1, repeat), "transformers GPT2LMHeadModel")
 
     # BERT: bert_nsmc's config, pretrain_bert.py's batch of 64 pairs, 15% of tokens predicted
-    cfg = dict(_shipped_config("bert_nsmc"), dropout=0.0)
-    B = 64
-    if size == "tiny":
-        cfg.update(vocab_size=60, max_len=16, d_model=32, n_heads=2, n_layers=1, d_ff=64)
-        B = 4
-    config = BertConfig(**cfg)
-    T, V = config.max_len, config.vocab_size
+    config = BertConfig(**dict(_shipped_config("bert_nsmc"), dropout=0.0,
+                               **(tiny if size == "tiny" else {})))
+    B, T, V = (4 if size == "tiny" else 64), config.max_len, config.vocab_size
     torch.manual_seed(0)
     hf = transformers.BertForPreTraining(transformers.BertConfig(
         vocab_size=V, hidden_size=config.d_model, num_hidden_layers=config.n_layers,
@@ -333,33 +338,11 @@ def bench_pretrain_throughput(size: str = "default", repeat: int = MIN_PAIRS) ->
     chosen[:, 1] = True  # every pair predicts at least one token
     mlm_labels = torch.where(chosen, ids, torch.full_like(ids, -100))
     nsp = torch.randint(0, 2, (B,), generator=g)
-    opt_ours, opt_hf = _adamw(ours, 1e-3, 0.01), _adamw(hf, 1e-3, 0.01)
-    losses = {"ours": [], "ref": []}
-
-    def bert_ours():
-        opt_ours.zero_grad(set_to_none=True)
-        loss = ours.pretraining_loss(ids, segments, mask, mlm_labels, nsp)
-        loss.backward()
-        opt_ours.step()
-        losses["ours"].append(loss.item())
-
-    def bert_ref():
-        opt_hf.zero_grad(set_to_none=True)
-        loss = hf(input_ids=ids, token_type_ids=segments, attention_mask=mask, labels=mlm_labels,
-                  next_sentence_label=nsp).loss
-        loss.backward()
-        opt_hf.step()
-        losses["ref"].append(loss.item())
-
-    t_ours, t_ref = compare(bert_ours, bert_ref, repeat=repeat, warmup=2)
-    tokens = B * T
-    rows.append(Row(
-        "pretraining step", f"BERT MLM + NSP (bert_nsmc sizes: L{config.n_layers} "
-        f"C{config.d_model} T{T} V{V}), batch {B}, AdamW", t_ours, t_ref,
-        "transformers BertForPreTraining", "≤ 1.0x", max_ratio=1.0,
-        diff=_max_diff(zip(losses["ours"], losses["ref"])), tol=1e-4,
-        note=f"{tokens / statistics.median(t_ours):,.0f} vs {tokens / statistics.median(t_ref):,.0f} "
-             f"tokens/s", extra={"tokens_per_step": tokens}))
+    row("BERT MLM + NSP (bert_nsmc", config, B, _paired_training(
+        ours, lambda: ours.pretraining_loss(ids, segments, mask, mlm_labels, nsp),
+        hf, lambda: hf(input_ids=ids, token_type_ids=segments, attention_mask=mask,
+                       labels=mlm_labels, next_sentence_label=nsp).loss,
+        1e-3, 0.01, repeat), "transformers BertForPreTraining")
     return rows
 
 
