@@ -222,9 +222,10 @@ def train_steps(model: nn.Module, batch_loss: Callable[[int], torch.Tensor], ste
         from safetensors.torch import load_model
 
         load_model(model, str(Path(out_dir) / "model.safetensors"))
+        meta = json.loads((Path(out_dir) / "trainer.json").read_text())
+        if meta["step"] >= steps:  # finished: the weights are all a report needs
+            return meta["history"]
         start, rng_state, history = load_training_state(out_dir, optimizer)
-        if start >= steps:
-            return history
     save_every = save_every or eval_every
 
     def save(step: int) -> None:
@@ -291,3 +292,96 @@ def train_lm(model: nn.Module, train_stream: torch.Tensor, val_stream: torch.Ten
         machine.shard(batch_size)  # a clear error now, not at the first step
     return train_steps(model, batch_loss, steps, evaluate_fn=evaluate_fn, seed=seed,
                        machine=machine, **kwargs)
+
+
+def steps_for_budget(model: nn.Module, batch_loss: Callable[[int], torch.Tensor],
+                     seconds: float, probe_steps: int = 20, safety: float = 0.85,
+                     device: torch.device | str | None = None) -> dict:
+    """How many training steps fit in `seconds` here: a schedule tied to the budget (Cramming).
+
+    Geiping & Goldstein (2022) fix the compute budget, not the step count, and let the
+    learning-rate schedule end exactly when the budget does. This times probe_steps AdamW
+    updates of batch_loss(step) (after 3 untimed ones, which warm up kernels and caches) and
+    returns {"seconds", "probe_steps", "seconds_per_step", "steps"} with
+    steps = floor(safety * seconds / seconds_per_step) (at least 1; safety leaves room for
+    evaluations and checkpoints). The model's weights and the global random state are put
+    back afterwards, so the run that follows is exactly the one `--steps <steps>` makes: the
+    report records the steps, and that command reproduces the run on any machine.
+    batch_loss may build its batch inside; that time counts, as it does in training.
+    """
+    import copy
+    import time
+
+    check_module(model, "model")
+    check_callable(batch_loss, "batch_loss", what="a function step -> loss tensor")
+    check_float(seconds, "seconds", low=0, low_open=True)
+    check_int(probe_steps, "probe_steps", low=1)
+    check_float(safety, "safety", low=0, low_open=True, high=1)
+    if device is not None:
+        model.to(device)
+    device = next(model.parameters()).device
+    weights = copy.deepcopy(model.state_dict())
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-6)
+
+    def update(step: int) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        loss = batch_loss(step)
+        loss.item()  # as fit does: waits for the device
+        loss.backward()
+        optimizer.step()
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    was_training = model.training
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        model.train()
+        for step in range(3):
+            update(step)
+        sync()
+        t = time.perf_counter()
+        for step in range(3, 3 + probe_steps):
+            update(step)
+        sync()
+        per_step = (time.perf_counter() - t) / probe_steps
+    model.load_state_dict(weights)
+    model.train(was_training)
+    return {"seconds": seconds, "probe_steps": probe_steps, "seconds_per_step": per_step,
+            "steps": max(1, int(safety * seconds / per_step))}
+
+
+class _StepBatches(torch.utils.data.Dataset):
+    """Item i is (start + i, make(start + i)): the batches of steps [start, stop)."""
+
+    def __init__(self, make: Callable[[int], object], start: int, stop: int) -> None:
+        self.make, self.start, self.stop = make, start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, i: int):
+        return self.start + i, self.make(self.start + i)
+
+
+def prefetched(make: Callable[[int], object], start: int, stop: int, workers: int = 0):
+    """(step, make(step)) for step in [start, stop), in order, built ahead by `workers` processes.
+
+    make(step) must depend on its step alone (as every batch here does: step_generator), so
+    the batches are the same with any number of workers; workers=0 builds each one in this
+    process when it is asked for. With workers, torch's DataLoader forks them (they must not
+    touch CUDA: make builds CPU tensors) and keeps 4 batches per worker ready, so a GPU step
+    need not wait for the Python that masks and pads the next batch.
+    """
+    check_callable(make, "make", what="a function step -> batch")
+    check_int(start, "start", low=0)
+    check_int(stop, "stop", low=start)
+    check_int(workers, "workers", low=0)
+    if workers == 0:
+        return ((step, make(step)) for step in range(start, stop))
+    import multiprocessing
+
+    context = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    return iter(torch.utils.data.DataLoader(
+        _StepBatches(make, start, stop), batch_size=None, shuffle=False, num_workers=workers,
+        prefetch_factor=4, multiprocessing_context=context, persistent_workers=False))

@@ -98,6 +98,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "pretrained weights), so variants can train in parallel processes")
     p.add_argument("--wait", type=float, default=0.0,
                    help="seconds to wait for a --results-from run still in progress")
+    p.add_argument("--wait-pretrained", type=float, default=0.0, metavar="SECONDS",
+                   help="pretraining still running: compute the TF-IDF baseline first, then "
+                        "wait up to SECONDS for --pretrained's report.json (written when "
+                        "pretraining ends)")
     return p.parse_args(argv)
 
 
@@ -119,6 +123,17 @@ def _finished(other: dict) -> bool:
     done = all(v in other["results"] for v in ([] if args.get("curve_only") else args["variants"]))
     want = len(args["sizes"] or []) * args["curve_seeds"]
     return done and len(other.get("curve", {}).get("runs", [])) == want
+
+
+def wait_for_file(path: Path, seconds: float) -> None:
+    """Return once `path` exists; with seconds > 0 wait up to that long for it first (another
+    process still writing it); missing after that: a FileNotFoundError naming it."""
+    deadline = time.monotonic() + seconds
+    while not path.is_file() and time.monotonic() < deadline:
+        time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+    if seconds > 0 and not path.is_file():
+        raise FileNotFoundError(f"{path} did not appear within --wait-pretrained {seconds:g} s "
+                                f"(is the pretraining still running?)")
 
 
 def merge_reports(report: dict, folders: list[str], wait: float = 0.0) -> None:
@@ -320,15 +335,30 @@ def main(argv=None) -> dict:
     from lmlib.tokenizer import Tokenizer
 
     t0 = time.perf_counter()
-    pre = load_pretraining(args.pretrained)  # BertForPreTraining or ElectraForPreTraining
-    tok = Tokenizer.load(args.pretrained)
     train = [r for r in load_nsmc("train", data_dir=args.data_dir, limit=args.limit)
              if r.document.strip()]
     test = [r for r in load_nsmc("test", data_dir=args.data_dir) if r.document.strip()]
+    test_y = [r.label for r in test]
+    # The baseline on the same split: C chosen on the last --val-reviews train reviews.
+    n_val = args.val_reviews
+    # The curve's fixed test sample; the all-labels models are measured on it too.
+    g = torch.Generator().manual_seed(12345)
+    test_rows = torch.randperm(len(test), generator=g)[:args.curve_test].tolist()
+    ctest_y = [test_y[i] for i in test_rows]
+    ctest_texts = [test[i].document for i in test_rows]
+    tfidf = None
+    if not args.curve_only:  # needs no BERT: it may run while pretraining still does
+        tfidf = tfidf_baseline(train[:-n_val], train[-n_val:], [r.document for r in test], test_y)
+        tfidf["curve_test_accuracy"] = tfidf.pop("model").accuracy(ctest_texts, ctest_y)
+        log(f"tfidf: test accuracy {tfidf['test_accuracy']:.4f}")
+    wait_for_file(Path(args.pretrained) / "report.json", args.wait_pretrained)
+
+    pre = load_pretraining(args.pretrained)  # BertForPreTraining or ElectraForPreTraining
+    tok = Tokenizer.load(args.pretrained)
     train_x = encode_reviews(tok, [r.document for r in train], args.max_len)
     train_y = torch.tensor([r.label for r in train])
     test_x = encode_reviews(tok, [r.document for r in test], args.max_len)
-    test_y = [r.label for r in test]
+    ctest_x = [test_x[i] for i in test_rows]
     log(f"{len(train_x):,} train / {len(test_x):,} test reviews; {machine.summary()}")
 
     out = Path(args.out)
@@ -352,18 +382,8 @@ def main(argv=None) -> dict:
         "results": {},
     }
 
-    # The baseline on the same split: C chosen on the last --val-reviews train reviews.
-    n_val = args.val_reviews
-    # The curve's fixed test sample; the all-labels models are measured on it too.
-    g = torch.Generator().manual_seed(12345)
-    test_rows = torch.randperm(len(test), generator=g)[:args.curve_test].tolist()
-    ctest_x, ctest_y = [test_x[i] for i in test_rows], [test_y[i] for i in test_rows]
-    ctest_texts = [test[i].document for i in test_rows]
-    if not args.curve_only:
-        tfidf = tfidf_baseline(train[:-n_val], train[-n_val:], [r.document for r in test], test_y)
-        tfidf["curve_test_accuracy"] = tfidf.pop("model").accuracy(ctest_texts, ctest_y)
+    if tfidf is not None:
         report["results"]["tfidf"] = tfidf
-        log(f"tfidf: test accuracy {tfidf['test_accuracy']:.4f}")
     for variant in [] if args.curve_only else args.variants:
         model, info = train_classifier(variant, pre, train_x, train_y, args, seed=args.seed,
                                        machine=machine)

@@ -83,6 +83,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--n-heads", type=int, default=4)
     p.add_argument("--max-len", type=int, default=64, help="tokens per pair, [CLS]/[SEP] included")
     p.add_argument("--steps", type=int, default=10000)
+    p.add_argument("--budget-minutes", type=float, default=None,
+                   help="instead of --steps: as many steps as fit in this many minutes of "
+                        "training here, timed on the first batches (lmlib.pretrain."
+                        "steps_for_budget); report.json records the steps, and --steps N "
+                        "repeats the run on any machine")
+    p.add_argument("--workers", type=int, default=0,
+                   help="processes that build the next batches ahead of the training step "
+                        "(lmlib.pretrain.prefetched; the same batches with any number)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--warmup", type=int, default=200)
@@ -176,7 +184,7 @@ def main(argv=None) -> dict:
     from lmlib.bert_data import nsp_pairs, pretraining_batch, word_start_table
     from lmlib.data import (course_split, load_nsmc, load_senses, load_unlabeled_reviews,
                             save_trained_ids)
-    from lmlib.pretrain import step_generator, train_steps
+    from lmlib.pretrain import prefetched, step_generator, steps_for_budget, train_steps
     from lmlib.tokenizer import Tokenizer, train_tokenizer
 
     t0 = time.perf_counter()
@@ -231,16 +239,26 @@ def main(argv=None) -> dict:
         model = BertForPreTraining(config)
     log(f"{machine.summary()}; BERT: {model.num_parameters():,} parameters")
 
-    # Every step's pairs drawn at once (cheap); step s uses its own slice, so a resumed run
-    # sees the same pairs, and masks drawn from step_generator(seed, s).
-    all_pairs = nsp_pairs(docs, args.steps * args.batch_size, seed=args.seed)
+    def make_batch(step: int, pairs) -> dict:
+        return pretraining_batch(tok, pairs, args.max_len, generator=step_generator(args.seed, step),
+                                 whole_word=args.whole_word, starts_table=starts_table)
+
+    batches = None  # (step, batch) in step order, from the first step this run trains
 
     def batch_loss(step: int) -> torch.Tensor:
-        pairs = all_pairs[step * args.batch_size:(step + 1) * args.batch_size]
-        g = step_generator(args.seed, step)
-        batch = pretraining_batch(tok, pairs, args.max_len, generator=g,
-                                  whole_word=args.whole_word, starts_table=starts_table)
-        if args.objective == "electra":  # the same generator then draws the replacements
+        nonlocal batches
+        if batches is None:
+            batches = prefetched(lambda s: make_batch(
+                s, all_pairs[s * args.batch_size:(s + 1) * args.batch_size]),
+                step, args.steps, args.workers)
+        built, batch = next(batches)
+        if built != step:
+            raise RuntimeError(f"batch for step {built} arrived at step {step}")
+        return step_loss(step, batch)
+
+    def step_loss(step: int, batch: dict) -> torch.Tensor:
+        if args.objective == "electra":  # the replacements: a generator of their own per step
+            g = step_generator(args.seed + 1, step)
             batch = {k: v.to(machine.device) for k, v in batch.items()}
             return model(batch["input_ids"], batch["token_type_ids"], batch["attention_mask"],
                          batch["mlm_labels"], generator=g).loss
@@ -253,6 +271,24 @@ def main(argv=None) -> dict:
         share = {k: v[rows].to(machine.device) for k, v in batch.items()}
         return share_loss(model, share, n_masked, machine.world_size)
 
+    budget = None
+    if args.budget_minutes is not None:
+        if machine.distributed or args.resume:
+            raise ValueError("--budget-minutes times one fresh process; under torchrun or with "
+                             "--resume pass --steps (report.json's budget gives them)")
+        probe_pairs = nsp_pairs(docs, 23 * args.batch_size, seed=args.seed + 1)
+        probe = [make_batch(s, probe_pairs[s * args.batch_size:(s + 1) * args.batch_size])
+                 for s in range(23)]  # built ahead: with --workers the step does not wait for them
+
+        budget = steps_for_budget(model, lambda step: step_loss(step, probe[step]),
+                                  60 * args.budget_minutes, device=machine.device)
+        args.steps = budget["steps"]
+        log(f"budget {args.budget_minutes:g} min: {budget['seconds_per_step'] * 1000:.1f} ms "
+            f"per step -> --steps {args.steps}")
+
+    # Every step's pairs drawn at once (cheap); step s uses its own slice, so a resumed run
+    # sees the same pairs, and masks drawn from step_generator(seed, s).
+    all_pairs = nsp_pairs(docs, args.steps * args.batch_size, seed=args.seed)
     machine.shard(args.batch_size)  # --batch-size must split equally: a clear error now
 
     t_train = time.perf_counter()
@@ -279,6 +315,7 @@ def main(argv=None) -> dict:
         "tokenizer": {"kind": tok.kind, "vocab_size": tok.vocab_size},
         "parameters": model.num_parameters(),
         "train_seconds": round(train_seconds, 1),
+        "budget": budget,
         "history": history,
         "held_out": evaluate_pretraining(model, val_batches),
         "total_seconds": round(time.perf_counter() - t0, 1),

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import sys
 import time
 from pathlib import Path
@@ -50,6 +49,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--max-len", type=int, default=128, help="context length (tokens)")
     p.add_argument("--dropout", type=float, default=0.0)
     p.add_argument("--steps", type=int, default=6000)
+    p.add_argument("--budget-minutes", type=float, default=None,
+                   help="instead of --steps: as many steps as fit in this many minutes of "
+                        "training here, timed on the first batches (lmlib.pretrain."
+                        "steps_for_budget); report.json records the steps, and --steps N "
+                        "repeats the run on any machine")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=300)
@@ -62,6 +66,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "(a sample: the report gives 95%% intervals); 0 = all the rest")
     p.add_argument("--limit", type=int, default=None, help="use only this many train reviews")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None,
+                   help="default: cuda when available, else cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
     return p.parse_args(argv)
@@ -75,6 +81,7 @@ def gpt_review_logprobs(model, tokenizer, texts, batch_size: int = 256) -> list[
     from tqdm.auto import tqdm
 
     eos, out = tokenizer.eos_id, []
+    device = next(model.parameters()).device
     seqs = [[eos] + ids[:model.config.max_len - 1] + [eos]
             for ids in tokenizer.encode_batch(texts)]
     seqs = [s[:model.config.max_len + 1] for s in seqs]
@@ -86,7 +93,8 @@ def gpt_review_logprobs(model, tokenizer, texts, batch_size: int = 256) -> list[
         for r, s in enumerate(chunk):
             idx[r, :len(s)] = torch.tensor(s)
             tgt[r, :len(s) - 1] = torch.tensor(s[1:])
-        logp = model(idx[:, :-1]).logits.log_softmax(-1)  # (B, T-1, V)
+        idx, tgt = idx.to(device), tgt.to(device)
+        logp = model(idx[:, :-1]).logits.float().log_softmax(-1)  # (B, T-1, V)
         keep = tgt != -100
         picked = logp.gather(-1, tgt.clamp(min=0)[..., None]).squeeze(-1)  # (B, T-1)
         out += list(zip((picked * keep).sum(1).tolist(), keep.sum(1).tolist()))
@@ -101,9 +109,11 @@ def measure_throughput(model, stream, args, steps: int = 10) -> dict:
     from lmlib.pretrain import random_batch
 
     clone = copy.deepcopy(model).train()
+    device = next(clone.parameters()).device
     opt = torch.optim.AdamW(clone.parameters(), lr=1e-4)
     g = torch.Generator().manual_seed(0)
-    batches = [random_batch(stream, args.batch_size, args.max_len, generator=g)
+    batches = [tuple(t.to(device) for t in random_batch(stream, args.batch_size, args.max_len,
+                                                        generator=g))
                for _ in range(steps + 1)]
 
     def step(x, y):
@@ -111,23 +121,32 @@ def measure_throughput(model, stream, args, steps: int = 10) -> dict:
         clone(x, y).loss.backward()
         opt.step()
 
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
     step(*batches[0])  # warm-up, not timed
+    sync()
     t = time.perf_counter()
     for x, y in batches[1:]:
         step(x, y)
+    sync()
     seconds = time.perf_counter() - t
     return {"tokens_per_second": round(steps * args.batch_size * args.max_len / seconds, 1),
-            "timed_steps": steps, "torch_threads": torch.get_num_threads()}
+            "timed_steps": steps, "torch_threads": torch.get_num_threads(), "device": str(device)}
 
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    from lmlib.distributed import setup, teardown
+
+    machine = setup(args.device)
     from lmlib.data import load_nsmc, load_unlabeled_reviews, save_trained_ids
     from lmlib.gpt import GPT, GPTConfig
     from lmlib.ngram import NGramLM
-    from lmlib.pretrain import evaluate, token_stream, train_lm
+    from lmlib.pretrain import evaluate, random_batch, steps_for_budget, token_stream, train_lm
     from lmlib.tokenizer import Tokenizer, train_tokenizer
 
     t0 = time.perf_counter()
@@ -141,18 +160,28 @@ def main(argv=None) -> dict:
     if args.test_reviews:
         held_out = held_out[:args.test_reviews]
     out = Path(args.out)
-    print(f"NSMC: {len(train):,} train reviews, {len(val):,} validation, {len(held_out):,} test")
+    log = print if machine.is_main else (lambda *a, **k: None)
+    log(f"NSMC: {len(train):,} train reviews, {len(val):,} validation, {len(held_out):,} test")
     # Which reviews the model saw, so a figure measured on the official NSMC files (which
     # overlap the training crawl) can drop them first: lmlib.data.drop_trained_reviews.
-    n_trained_ids = save_trained_ids(out, [r.id for r in rows])
+    n_trained_ids = len({r.id for r in rows})
+    if machine.is_main:
+        n_trained_ids = save_trained_ids(out, [r.id for r in rows])
 
-    if args.resume and (out / "tokenizer.json").is_file():
+    resumed_tok = args.resume and (out / "tokenizer.json").is_file()
+    machine.barrier()  # every process has looked for it before rank 0 may write one
+    if resumed_tok:
         tok = Tokenizer.load(out)
-    else:
+    elif machine.is_main:
         tok = train_tokenizer(train, kind=args.tokenizer, vocab_size=args.vocab_size)
+        if machine.distributed:
+            tok.save(out)  # the other processes load this one: every process the same vocabulary
+    machine.barrier()
+    if not resumed_tok and not machine.is_main:
+        tok = Tokenizer.load(out)
     train_ids = token_stream(tok, train)
     val_ids = token_stream(tok, val)
-    print(f"tokenizer: {tok!r}; train stream {train_ids.numel():,} tokens, "
+    log(f"tokenizer: {tok!r}; train stream {train_ids.numel():,} tokens, "
           f"validation {val_ids.numel():,}")
 
     torch.manual_seed(args.seed)
@@ -160,7 +189,20 @@ def main(argv=None) -> dict:
                        n_heads=args.n_heads, n_layers=args.n_layers, dropout=args.dropout,
                        eos_id=tok.eos_id)
     model = GPT(config)
-    print(f"GPT: {model.num_parameters():,} parameters")
+    log(f"{machine.summary()}; GPT: {model.num_parameters():,} parameters")
+    budget = None
+    if args.budget_minutes is not None:
+        if machine.distributed or args.resume:
+            raise ValueError("--budget-minutes times one fresh process; under torchrun or with "
+                             "--resume pass --steps (report.json's budget gives them)")
+        g = torch.Generator().manual_seed(args.seed + 1)
+        probe = [tuple(t.to(machine.device) for t in random_batch(
+            train_ids, args.batch_size, args.max_len, generator=g)) for _ in range(23)]
+        budget = steps_for_budget(model, lambda step: model(*probe[step]).loss,
+                                  60 * args.budget_minutes, device=machine.device)
+        args.steps = budget["steps"]
+        log(f"budget {args.budget_minutes:g} min: {budget['seconds_per_step'] * 1000:.1f} ms "
+            f"per step -> --steps {args.steps}")
     # Training time over every invocation (a resumed run adds to it); unknown (None) when the
     # run was started by a version of this script that did not record it.
     timing = out / "train_seconds.json"
@@ -170,8 +212,12 @@ def main(argv=None) -> dict:
     t_train = time.perf_counter()
     history = train_lm(model, train_ids, val_ids, steps=args.steps, batch_size=args.batch_size,
                        lr=args.lr, warmup=args.warmup, eval_every=args.eval_every,
-                       out_dir=out, tokenizer=tok, resume=args.resume, seed=args.seed)
+                       out_dir=out, tokenizer=tok, resume=args.resume, seed=args.seed,
+                       machine=machine)
     train_seconds = None if prior is None else round(prior + time.perf_counter() - t_train, 1)
+    if not machine.is_main:  # rank 0 alone measures the model and writes the report
+        teardown()
+        return {}
     timing.write_text(json.dumps({"seconds": train_seconds}) + "\n")
     model.eval()
     throughput = measure_throughput(model, train_ids, args)
@@ -184,8 +230,8 @@ def main(argv=None) -> dict:
         "command": "python scripts/pretrain_gpt.py " + " ".join(sys.argv[1:] if argv is None
                                                                  else argv),
         "args": vars(args),
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, "
-                   f"torch {torch.__version__}",
+        "machine": machine.summary(),
+        "devices": machine.describe(),
         "date": time.strftime("%Y-%m-%d"),
         "data": {"corpus": args.corpus, "train_reviews": len(train), "val_reviews": len(val),
                  "test_reviews": len(held_out), "train_tokens": train_ids.numel(),
@@ -193,6 +239,7 @@ def main(argv=None) -> dict:
         "tokenizer": {"kind": tok.kind, "vocab_size": tok.vocab_size},
         "parameters": model.num_parameters(),
         "train_seconds": train_seconds,
+        "budget": budget,
         "throughput": throughput,
         "history": history,
         "val_loss_stream": val_loss,
@@ -263,6 +310,7 @@ def main(argv=None) -> dict:
     (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     # The optimizer state is only needed to resume; the shipped checkpoint stays small.
     print(json.dumps({k: report[k] for k in ("parameters", "train_seconds", "test")}, indent=1))
+    teardown()
     return report
 
 

@@ -128,3 +128,79 @@ def test_evaluate_checks_batch_size_and_max_batches(kwargs):
     error = TypeError if kwargs == dict(batch_size=2.0) else ValueError  # wrong type / range
     with pytest.raises(error, match="batch_size|max_batches"):
         evaluate(model, stream, 8, **kwargs)
+
+
+def test_steps_for_budget_times_the_step_and_leaves_model_and_rng_as_they_were(tok, streams):
+    from lmlib.pretrain import steps_for_budget
+
+    train_ids, _ = streams
+    model = GPT(GPTConfig(vocab_size=tok.vocab_size, max_len=16, d_model=16, n_heads=2,
+                          n_layers=1, dropout=0.1))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    rng = torch.get_rng_state()
+    calls = []
+
+    def loss(step):
+        calls.append(step)
+        x, y = random_batch(train_ids, 4, 16, torch.Generator().manual_seed(step))
+        return model(x, y).loss
+
+    budget = steps_for_budget(model, loss, seconds=60.0, probe_steps=5, safety=0.5)
+    assert calls == list(range(8))  # 3 untimed, then the 5 timed ones
+    assert budget["steps"] == max(1, int(0.5 * 60.0 / budget["seconds_per_step"]))
+    assert budget["seconds_per_step"] > 0 and budget["probe_steps"] == 5
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert torch.equal(torch.get_rng_state(), rng)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"seconds": 0}, "seconds"), ({"probe_steps": 0}, "probe_steps"), ({"safety": 1.5}, "safety")])
+def test_steps_for_budget_names_a_bad_argument(tok, kwargs, message):
+    from lmlib.pretrain import steps_for_budget
+
+    model = GPT(GPTConfig(vocab_size=tok.vocab_size, max_len=8, d_model=8, n_heads=2, n_layers=1))
+    args = {"seconds": 1.0, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        steps_for_budget(model, lambda s: model(torch.zeros(1, 4, dtype=torch.long)).logits.sum(),
+                         **args)
+
+
+def _masked_batch(step):
+    """A batch that is a function of its step alone, as the pretraining scripts' are."""
+    g = torch.Generator().manual_seed(step)
+    return {"ids": torch.randint(0, 50, (4, 6), generator=g), "step": torch.tensor(step)}
+
+
+def test_prefetched_batches_are_the_same_with_any_number_of_workers():
+    from lmlib.pretrain import prefetched
+
+    serial = list(prefetched(_masked_batch, 3, 11))
+    assert [s for s, _ in serial] == list(range(3, 11))
+    for workers in (1, 2):
+        ahead = list(prefetched(_masked_batch, 3, 11, workers=workers))
+        assert [s for s, _ in ahead] == list(range(3, 11))
+        for (_, a), (_, b) in zip(serial, ahead):
+            assert torch.equal(a["ids"], b["ids"]) and int(b["step"]) == int(a["step"])
+
+
+def test_prefetched_names_a_bad_argument():
+    from lmlib.pretrain import prefetched
+
+    with pytest.raises(ValueError, match="stop"):
+        prefetched(_masked_batch, 5, 2)
+    with pytest.raises(ValueError, match="workers"):
+        prefetched(_masked_batch, 0, 2, workers=-1)
+    with pytest.raises(TypeError, match="make"):
+        prefetched("batch", 0, 2)
+
+
+def test_resuming_a_finished_run_needs_only_its_weights_and_history(tok, streams, tmp_path):
+    done = model(tok)
+    hist = train_lm(done, *streams, steps=4, batch_size=4, eval_every=2, out_dir=tmp_path,
+                    progress=False)
+    (tmp_path / "optimizer.safetensors").unlink()  # what a shipped checkpoint leaves out
+    again = model(tok)
+    assert train_lm(again, *streams, steps=4, batch_size=4, eval_every=2, out_dir=tmp_path,
+                    resume=True, progress=False) == hist
+    for a, b in zip(done.parameters(), again.parameters()):
+        assert torch.equal(a, b)

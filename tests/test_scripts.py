@@ -74,6 +74,24 @@ def test_finetune_bert_reports_baseline_variants_curve_and_trained_ids(tmp_path,
     assert (out / "model.safetensors").is_file()
 
 
+def test_finetune_bert_waits_for_a_pretraining_still_running(tmp_path, tiny_bert):
+    import threading
+
+    write_nsmc(tmp_path / "nsmc", 240, 80)
+    argv = ["--data-dir", str(tmp_path / "nsmc"), "--pretrained", str(tiny_bert), "--epochs", "1",
+            "--batch-size", "16", "--max-len", "16", "--val-reviews", "40", "--sizes",
+            "--variants", "scratch"]
+    script = load_script("finetune_bert")
+    with pytest.raises(FileNotFoundError, match="wait-pretrained"):  # no report.json: not done
+        script.main(argv + ["--out", str(tmp_path / "a"), "--wait-pretrained", "0.2"])
+    # the pretraining "ends" while the fine-tuning waits: it goes on with that checkpoint
+    done = threading.Timer(1.0, lambda: (tiny_bert / "report.json").write_text("{}\n"))
+    done.start()
+    report = script.main(argv + ["--out", str(tmp_path / "b"), "--wait-pretrained", "60"])
+    done.join()
+    assert set(report["results"]) == {"tfidf", "scratch"}
+
+
 def test_finetune_bert_tfidf_refits_on_validation_only_for_all_labels(tmp_path):
     """The small-data curve's TF-IDF is fit on the subset alone (the BERTs train on it alone and
     only stop early on the validation reviews); the all-labels run refits on train + val."""
@@ -150,10 +168,11 @@ def test_pretrain_gpt_reports_the_best_smoothed_ngram_and_resumes(tmp_path):
     assert again["test"]["gpt"] == report["test"]["gpt"]
 
 
-def test_pretrain_bert_on_unlabeled_reviews_with_whole_word_masking(tmp_path):
-    from lmlib.data import load_senses, load_trained_ids
+def write_unlabeled(folder: Path) -> None:
+    """write_nsmc's folder with 200 crawled two-sentence reviews and one held-out sense review."""
+    from lmlib.data import load_senses
 
-    write_nsmc(tmp_path / "nsmc", 60, 60)
+    write_nsmc(folder, 60, 60)
     rng = random.Random(1)
     lines = ["id\tmovie_id\trating\tdocument"]
     for i in range(200):
@@ -162,7 +181,13 @@ def test_pretrain_bert_on_unlabeled_reviews_with_whole_word_masking(tmp_path):
                      f"배우 {' '.join(words[3:])}")
     sense = load_senses()[0]  # chapter 8's held-out sentences never reach pretraining
     lines.append(f"{sense.id}\t1\t5\t{sense.text}")
-    (tmp_path / "nsmc" / "unlabeled_reviews.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "unlabeled_reviews.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_pretrain_bert_on_unlabeled_reviews_with_whole_word_masking(tmp_path):
+    from lmlib.data import load_trained_ids
+
+    write_unlabeled(tmp_path / "nsmc")
     out = tmp_path / "bert"
     report = load_script("pretrain_bert").main([
         "--data-dir", str(tmp_path / "nsmc"), "--out", str(out), "--corpus", "unlabeled",
@@ -184,6 +209,35 @@ def test_pretrain_bert_on_unlabeled_reviews_with_whole_word_masking(tmp_path):
     from lmlib.bert import ElectraForPreTraining, load_pretraining
     assert isinstance(load_pretraining(tmp_path / "electra"), ElectraForPreTraining)
     assert 0 <= report["held_out"]["mlm_accuracy"] <= 1
+
+
+def test_pretrain_bert_batches_built_ahead_train_the_same_and_a_budget_sets_the_steps(tmp_path):
+    write_unlabeled(tmp_path / "nsmc")
+    argv = ["--data-dir", str(tmp_path / "nsmc"), "--vocab-size", "150", "--d-model", "16",
+            "--n-layers", "1", "--n-heads", "2", "--max-len", "24", "--batch-size", "8",
+            "--warmup", "1", "--eval-every", "3", "--eval-pairs", "20"]
+    script = load_script("pretrain_bert")
+    serial = script.main(argv + ["--steps", "5", "--out", str(tmp_path / "serial")])
+    ahead = script.main(argv + ["--steps", "5", "--workers", "2", "--out", str(tmp_path / "ahead")])
+    assert ahead["history"] == serial["history"]  # the same batches, so the same training
+    budget = script.main(argv + ["--budget-minutes", "0.01", "--out", str(tmp_path / "budget")])
+    steps = budget["budget"]["steps"]
+    assert budget["args"]["steps"] == steps == len(budget["history"]["train_loss"])
+    assert steps == max(1, int(0.85 * 0.6 / budget["budget"]["seconds_per_step"]))
+    with pytest.raises(ValueError, match="--steps"):  # a resumed run keeps the first one's steps
+        script.main(argv + ["--budget-minutes", "1", "--resume", "--out", str(tmp_path / "budget")])
+
+
+def test_pretrain_gpt_budget_sets_the_steps(tmp_path):
+    write_nsmc(tmp_path / "nsmc", 300, 120)
+    report = load_script("pretrain_gpt").main([
+        "--data-dir", str(tmp_path / "nsmc"), "--corpus", "nsmc-train", "--out",
+        str(tmp_path / "gpt"), "--vocab-size", "300", "--d-model", "16", "--n-layers", "1",
+        "--n-heads", "2", "--max-len", "32", "--budget-minutes", "0.005", "--batch-size", "4",
+        "--warmup", "2", "--eval-every", "50", "--val-reviews", "40"])
+    steps = report["budget"]["steps"]
+    assert report["args"]["steps"] == steps == len(report["history"]["train_loss"])
+    assert report["devices"]["device"] == "cpu"
 
 
 def test_compare_bert_recipes_records_every_recipe_with_its_held_out_results(tmp_path):
