@@ -38,13 +38,17 @@ def as_str_list(value: object, name: str, allow_empty: bool = False, hint: str |
     """`value` as a list of str items; a single str is refused (iterating it would give its
     characters, a silently wrong answer). `hint` replaces the advice given for a single str;
     `what` names the items in the messages ("tokens", "sentences")."""
-    if isinstance(value, str):
-        advice = hint or f"wrap one item in a list ([{_short(value)}]) or split it first"
-        raise TypeError(f"{name} must be a list of {what}, got the str {_short(value)}; {advice}")
-    # A dict would silently give its keys: refused. (A set is taken, in its own order.)
-    if not isinstance(value, Iterable) or isinstance(value, Mapping):
-        raise TypeError(f"{name} must be a list of {what}, got {type(value).__name__}")
-    items = list(value)
+    if type(value) is list or type(value) is tuple:  # the common case, without the slower checks
+        items = list(value)
+    else:
+        if isinstance(value, str):
+            advice = hint or f"wrap one item in a list ([{_short(value)}]) or split it first"
+            raise TypeError(f"{name} must be a list of {what}, got the str {_short(value)}; "
+                            f"{advice}")
+        # A dict would silently give its keys: refused. (A set is taken, in its own order.)
+        if not isinstance(value, Iterable) or isinstance(value, Mapping):
+            raise TypeError(f"{name} must be a list of {what}, got {type(value).__name__}")
+        items = list(value)
     if not set(map(type, items)) <= {str}:  # the fast check; the loop names the culprit
         for i, item in enumerate(items):
             if not isinstance(item, str):

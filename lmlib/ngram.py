@@ -66,6 +66,12 @@ def _as_sentences(sentences: object, name: str = "sentences") -> list[tuple[str,
     if isinstance(sentences, str) or not isinstance(sentences, Iterable):
         raise TypeError(f"{name} must be a list of token lists, e.g. [['나는', '갔다']], "
                         f"got {type(sentences).__name__}")
+    sentences = sentences if isinstance(sentences, (list, tuple)) else list(sentences)
+    # The common case checked at C speed (the types of all sentences, then of all tokens);
+    # anything else goes through the loop below, which names the first bad item.
+    if (sentences and set(map(type, sentences)) <= {list, tuple}
+            and set(map(type, itertools.chain.from_iterable(sentences))) <= {str}):
+        return list(map(tuple, sentences))
     out = []
     for i, s in enumerate(sentences):
         if isinstance(s, str):  # the common mistake: raw strings instead of token lists
@@ -78,18 +84,40 @@ def _as_sentences(sentences: object, name: str = "sentences") -> list[tuple[str,
     return out
 
 
+def _flat_tokens(sentences: object, name: str = "sentences") -> tuple[np.ndarray, list[str]]:
+    """Check `sentences` as _as_sentences does -> (the sentence lengths, all tokens in order)."""
+    if isinstance(sentences, (list, tuple)) and sentences and set(map(type, sentences)) <= {list, tuple}:
+        flat = list(itertools.chain.from_iterable(sentences))
+        if set(map(type, flat)) <= {str}:  # the common case, checked at C speed
+            return np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences)), flat
+    sents = _as_sentences(sentences, name)  # names the first bad item (or takes str subclasses)
+    return (np.fromiter(map(len, sents), dtype=np.int64, count=len(sents)),
+            list(itertools.chain.from_iterable(sents)))
+
+
+class _NewIds(dict):
+    """word -> id, where a word seen for the first time gets the next id (0, 1, 2, ...):
+    one pass of C-speed lookups over a token stream, a Python call only per new word."""
+
+    def __missing__(self, word: str) -> int:
+        self[word] = i = len(self)
+        return i
+
+
 @dataclass
 class _Level:
-    """The n-grams of one length n, by integer code (see _count_ngrams).
+    """The n-grams of one length n, by rank (see _count_ngrams).
 
-    The last three fields are filled for smoothing="kneser-ney" only. A "context" of this
-    level is an (n-1)-gram, indexed by its rank among the (n-1)-grams (the empty context of
-    the unigrams by 0); `den` and `types` are the denominator and the number of distinct
-    next words of _kn_prob's interpolation at this level.
+    An n-gram's rank is its place among the distinct n-grams of length n in the order of
+    their integer codes; a unigram's rank is its word id. The last three fields are filled
+    for smoothing="kneser-ney" only. A "context" of this level is an (n-1)-gram, indexed by
+    its rank among the (n-1)-grams (the empty context of the unigrams by 0); `den` and
+    `types` are the denominator and the number of distinct next words of _kn_prob's
+    interpolation at this level.
     """
 
-    count: dict[int, int]  # code -> how often the n-gram occurs inside a padded sentence
-    rank: dict[int, int]  # code -> its rank among the n-grams of length n (n < order only)
+    counts: list[int]  # rank -> how often the n-gram occurs inside a padded sentence
+    index: dict[int, int] | None  # code -> rank (None for unigrams: the code is the rank)
     cont: np.ndarray | None = None  # rank -> distinct words seen right before it (n < order)
     den: np.ndarray | None = None  # context rank -> sum of its next words' (continuation) counts
     types: np.ndarray | None = None  # context rank -> its next words with a count > 0
@@ -100,9 +128,10 @@ def _count_ngrams(ids: np.ndarray, eos: int, order: int, V: int,
     """Count the n-grams of length 1..order inside the padded sentences of a joined id stream.
 
     Counting the same thing in plain Python, one dictionary update per n-gram (as nltk
-    does), takes seconds on a 500k-word corpus; here each length is one np.unique over
-    integer codes. An n-gram's code is (the rank of its first n-1 words among the
-    (n-1)-grams) * V + (its last word's id), word ids < V, so codes stay below len(ids) * V
+    does), takes seconds on a 500k-word corpus; here the unigrams are one np.bincount over
+    the word ids (0..V-1) and each longer length one np.unique over integer codes. An
+    n-gram's code is (the rank of its first n-1 words among the (n-1)-grams) * V + (its
+    last word's id), so codes stay below (number of distinct (n-1)-grams) * V <= len(ids) * V
     at any order.
     A window that crosses from one sentence into the next is dropped: its first and last
     positions lie in different sentences (sentence number = how many EOS come before).
@@ -113,33 +142,43 @@ def _count_ngrams(ids: np.ndarray, eos: int, order: int, V: int,
     context's sums are bincounts over the n-grams that extend it.
     """
     sentence = np.concatenate([[0], np.cumsum(ids == eos)[:-1]])  # position -> sentence number
-    levels, codes, uniqs = [], ids, []
+    levels, uniqs = [], []
     for n in range(1, order + 1):
         m = len(ids) - n + 1  # windows of n tokens
-        if n > 1:
+        if n == 1:  # every word is inside its sentence; the id is the code and the rank
+            inside = np.ones(m, dtype=bool)
+            counts = np.bincount(ids, minlength=V)
+            uniq, inverse = np.arange(V, dtype=np.int64), ids
+            level = _Level(counts.tolist(), None)
+        else:
             codes = prefix_rank[:m] * V + ids[n - 1:]
-        inside = sentence[:m] == sentence[n - 1:]  # all n tokens in one sentence
-        uniq, inverse, counts = np.unique(codes[inside], return_inverse=True, return_counts=True)
-        inverse = inverse.reshape(-1)
-        uniq_l = uniq.tolist()
-        level = _Level(dict(zip(uniq_l, counts.tolist())), {})
+            inside = sentence[:m] == sentence[n - 1:]  # all n tokens in one sentence
+            if n < order or kneser_ney:  # which distinct n-gram each window is: needed below
+                uniq, inverse, counts = np.unique(codes[inside], return_inverse=True,
+                                                  return_counts=True)
+                inverse = inverse.reshape(-1)
+            else:  # the longest n-grams of a plain count: a sort, without the inverse
+                uniq, counts = np.unique(codes[inside], return_counts=True)
+            level = _Level(counts.tolist(), dict(zip(uniq.tolist(), range(len(uniq)))))
         if kneser_ney:
             uniqs.append(uniq)
             if n > 1:  # continuation counts of the (n-1)-grams, from the distinct n-grams
                 start = np.empty(len(uniq), dtype=np.int64)
                 start[inverse] = np.flatnonzero(inside)  # one window of each distinct n-gram
                 suffix = prefix_rank[start + 1]  # rank of its last n-1 words (same sentence)
-                levels[-1].cont = np.bincount(suffix, minlength=len(levels[-1].rank))
+                levels[-1].cont = np.bincount(suffix, minlength=len(levels[-1].counts))
             if n == order:  # the highest order interpolates raw counts
-                _context_sums(level, uniq, counts, n, V, len(levels[-1].rank) if n > 1 else 1)
+                _context_sums(level, uniq, counts, n, V, len(levels[-1].counts) if n > 1 else 1)
         if n < order:
-            level.rank = dict(zip(uniq_l, range(len(uniq_l))))
-            prefix_rank = np.zeros(m, dtype=np.int64)
-            prefix_rank[inside] = inverse  # windows across sentences: never read
+            if n == 1:
+                prefix_rank = ids
+            else:
+                prefix_rank = np.zeros(m, dtype=np.int64)
+                prefix_rank[inside] = inverse  # windows across sentences: never read
         levels.append(level)
     if kneser_ney:  # lower orders interpolate continuation counts
         for n in range(1, order):
-            n_contexts = len(levels[n - 2].rank) if n > 1 else 1
+            n_contexts = len(levels[n - 2].counts) if n > 1 else 1
             _context_sums(levels[n - 1], uniqs[n - 1], levels[n - 1].cont, n, V, n_contexts)
     return levels
 
@@ -194,14 +233,15 @@ class NGramLM:
         self.order, self.smoothing, self.k, self.direction = order, smoothing, float(k), direction
         self.discount = float(discount)  # used by smoothing="kneser-ney" only
         self._levels: list[_Level] | None = None  # counts of n-grams of length 1..order
-        self._n_tokens = 0
-        self._words: dict[int, str] = {}  # word id -> word
+        self._n_tokens = 0  # tokens in the padded training stream
+        self._words: list[str] = []  # word id -> word (ids 0..V-1 in order of first occurrence)
         self._ids: dict[str, int] = {}  # word -> word id
         self._next: dict[tuple[str, ...], dict[str, int]] | None = None  # see continuations()
-        self._vocab: frozenset[str] = frozenset()
+        self._vocab: frozenset[str] | None = None  # see the vocab property
+        self._vocab_size = 0
 
     def __repr__(self) -> str:
-        fitted = f", |V|={len(self._vocab)}" if self._levels is not None else ", not fitted"
+        fitted = f", |V|={len(self.vocab)}" if self._levels is not None else ", not fitted"
         param = f"discount={self.discount}" if self.smoothing == "kneser-ney" else f"k={self.k}"
         return (f"NGramLM(order={self.order}, smoothing={self.smoothing!r}, {param}, "
                 f"direction={self.direction!r}{fitted})")
@@ -214,21 +254,41 @@ class NGramLM:
 
     def fit(self, sentences: Iterable[Sequence[str]]) -> NGramLM:
         """Count every n-gram of length 1..order in the padded sentences; return self."""
-        sents = _as_sentences(sentences)
-        for i, s in enumerate(sents):
-            if BOS in s or EOS in s:  # padding them by hand would count them twice
-                raise ValueError(f"sentences[{i}] contains {BOS!r} or {EOS!r}; pass raw "
-                                 f"tokens, fit() adds the padding itself")
-        # All padded sentences, joined into one stream of word ids.
-        # A word's id is the stream position where it first occurs (setdefault at C speed).
-        stream = list(itertools.chain.from_iterable(map(self._pad, sents)))
-        self._ids = {}  # word -> id
-        ids = np.array(list(map(self._ids.setdefault, stream, range(len(stream)))), dtype=np.int64)
-        self._words = {i: w for w, i in self._ids.items()}  # id -> word
-        self._vocab = frozenset(self._ids) | {UNK}
-        self._levels = _count_ngrams(ids, self._ids[EOS], self.order, len(stream),
-                                     kneser_ney=self.smoothing == "kneser-ney")
-        self._n_tokens = len(stream)  # also V, the word-id bound of the codes
+        lengths, flat = _flat_tokens(sentences)
+        # Word ids in the order of first occurrence, BOS (the padding) and EOS first: one pass
+        # of C-speed lookups over the tokens (_NewIds).
+        index = _NewIds()
+        bos = index[BOS] if self.order > 1 else None
+        eos = index[EOS]
+        raw = np.fromiter(map(index.__getitem__, flat), dtype=np.int64, count=len(flat))
+        bad = raw == eos
+        if bos is not None or BOS in index:
+            bad |= raw == index[BOS]
+        if bad.any():  # padding them by hand would count them twice
+            i = int(np.searchsorted(np.cumsum(lengths), np.flatnonzero(bad)[0], side="right"))
+            raise ValueError(f"sentences[{i}] contains {BOS!r} or {EOS!r}; pass raw "
+                             f"tokens, fit() adds the padding itself")
+        index = dict(index)
+        words = list(index)  # id -> word
+        # The padded stream, every sentence as order-1 BOS, its tokens (reversed for a
+        # backward model) and one EOS, built by position: sentence i fills [start, end).
+        k = self.order - 1
+        ends = np.cumsum(lengths + k + 1)
+        starts = ends - (lengths + k + 1)
+        ids = np.empty(int(ends[-1]), dtype=np.int64)
+        if k:
+            ids[(starts[:, None] + np.arange(k)).ravel()] = bos
+        ids[ends - 1] = eos
+        offset = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        if self.direction == "backward":
+            offset = np.repeat(lengths, lengths) - 1 - offset
+        ids[np.repeat(starts + k, lengths) + offset] = raw
+        levels = _count_ngrams(ids, eos, self.order, len(words),
+                               kneser_ney=self.smoothing == "kneser-ney")
+        self._words, self._ids, self._levels = words, index, levels
+        self._n_tokens = len(ids)
+        self._vocab_size = len(words) + (UNK not in index)  # |V| of add-k: the words and UNK
+        self._vocab = None  # frozenset(self._ids) | {UNK}, built when first asked for
         self._next = None  # context -> next-word counts, built by continuations() when asked
         return self
 
@@ -248,7 +308,7 @@ class NGramLM:
             raise ValueError(f"smoothing='kneser-ney' needs continuation counts, which a "
                              f"{self.smoothing!r} fit does not keep; fit an "
                              f"NGramLM(..., 'kneser-ney') and derive the others from it")
-        for name in ("_levels", "_n_tokens", "_words", "_ids", "_vocab"):
+        for name in ("_levels", "_n_tokens", "_words", "_ids", "_vocab_size", "_vocab"):
             setattr(other, name, getattr(self, name))  # read-only after fit: safe to share
         return other
 
@@ -260,6 +320,8 @@ class NGramLM:
     def vocab(self) -> frozenset[str]:
         """Every type in the padded training sentences, plus UNK."""
         self._check_fitted()
+        if self._vocab is None:
+            self._vocab = frozenset(self._ids) | {UNK}
         return self._vocab
 
     def count(self, ngram: Sequence[str]) -> int:
@@ -277,15 +339,9 @@ class NGramLM:
         Walks the integer codes of _count_ngrams: a word's code is its id; a longer n-gram's
         code is (the rank of its prefix among the shorter n-grams) * |V| + (its last word's id).
         """
-        V, code, rank = self._n_tokens, None, 0
-        for n, w in enumerate(ctx, start=1):
-            wid = self._ids.get(w)
-            if wid is None:
-                return 0, 0
-            code = rank * V + wid
-            rank = self._levels[n - 1].rank.get(code)
-            if rank is None:  # the context never occurred
-                return 0, 0
+        rank = self._rank(ctx) if ctx else 0
+        if rank is None:  # the context never occurred
+            return 0, 0
         # count(context) is how often the context is FOLLOWED by a word, not its raw count:
         # every occurrence is, except where it ends with EOS (nothing follows a sentence's
         # end), so ("</s>",) counts 0 as a context (as in nltk).
@@ -294,16 +350,15 @@ class NGramLM:
         elif ctx[-1] == EOS:
             total = 0
         else:
-            total = self._levels[len(ctx) - 1].count[code]
-        wid = self._ids.get(word)
-        if wid is None:
-            return 0, total
-        return self._levels[len(ctx)].count.get(rank * V + wid, 0), total
+            total = self._levels[len(ctx) - 1].counts[rank]
+        r = self._rank(ctx + (word,), rank)
+        return (0 if r is None else self._levels[len(ctx)].counts[r]), total
 
     # ---- probabilities ----------------------------------------------------------
     def _map(self, tokens: Sequence[str]) -> tuple[str, ...]:
         """Map out-of-vocabulary tokens to UNK."""
-        return tuple(t if t in self._vocab else UNK for t in tokens)
+        ids = self._ids  # the vocabulary is these words and UNK
+        return tuple([t if t in ids else UNK for t in tokens])
 
     def _proc_context(self, ctx: Sequence[str]) -> tuple[str, ...]:
         """Last order-1 tokens of a processing-order context, BOS-padded, OOV -> UNK."""
@@ -323,16 +378,22 @@ class NGramLM:
         c, total = self._lookup(ctx, word)
         if self.smoothing == "mle":
             return c / total if total else 0.0  # unseen context: 0, never 0/0 = NaN
-        return (c + self.k) / (total + self.k * len(self._vocab))  # add-k; laplace is k=1
+        return (c + self.k) / (total + self.k * self._vocab_size)  # add-k; laplace is k=1
 
-    def _rank(self, gram: tuple[str, ...]) -> int | None:
-        """Rank of an n-gram (1 <= n < order) among the n-grams of length n; None if unseen."""
-        V, rank = self._n_tokens, 0
-        for n, w in enumerate(gram, start=1):
-            wid = self._ids.get(w)
+    def _rank(self, gram: tuple[str, ...], prefix_rank: int | None = None) -> int | None:
+        """Rank of an n-gram (1 <= n <= order) among the n-grams of length n; None if unseen.
+
+        prefix_rank: the rank of gram[:-1], when the caller knows it already.
+        """
+        V, ids, levels = len(self._words), self._ids, self._levels
+        start, rank = 0, 0
+        if prefix_rank is not None:
+            start, rank = len(gram) - 1, prefix_rank
+        for n in range(start, len(gram)):
+            wid = ids.get(gram[n])
             if wid is None:
                 return None
-            rank = self._levels[n - 1].rank.get(rank * V + wid)
+            rank = wid if n == 0 else levels[n].index.get(rank * V + wid)
             if rank is None:
                 return None
         return rank
@@ -365,23 +426,18 @@ class NGramLM:
         if self.order == 1:
             c, total = self._lookup((), word)
             return c / total
-        V, D, levels = self._n_tokens, self.discount, self._levels
+        V, D, levels = len(self._words), self.discount, self._levels
         wid = self._ids.get(word)
-        r = None if wid is None else levels[0].rank.get(wid)
-        p = 0.0 if r is None else float(levels[0].cont[r] / levels[0].den[0])
+        p = 0.0 if wid is None else float(levels[0].cont[wid] / levels[0].den[0])
         for n in range(2, self.order + 1):  # from bigrams up to the highest order
             level = levels[n - 1]
             r = self._rank(ctx[len(ctx) - (n - 1):])  # the last n-1 words of the context
             if r is None or level.den[r] == 0:  # unseen context: alpha = 0, gamma = 1
                 continue
             c = 0
-            if wid is not None:
-                code = r * V + wid
-                if n == self.order:
-                    c = level.count.get(code, 0)
-                else:
-                    rr = level.rank.get(code)
-                    c = 0 if rr is None else int(level.cont[rr])
+            rr = None if wid is None else level.index.get(r * V + wid)
+            if rr is not None:  # the highest order counts, the lower ones continue
+                c = level.counts[rr] if n == self.order else int(level.cont[rr])
             den = float(level.den[r])
             alpha = max(c - D, 0.0) / den
             gamma = D * int(level.types[r]) / den
@@ -393,7 +449,7 @@ class NGramLM:
         self._check_fitted()
         if not isinstance(word, str):
             raise TypeError(f"word must be a str, got {_short(word)}")
-        return self._prob(self._map([word])[0], self._context(context))
+        return self._prob(word if word in self._ids else UNK, self._context(context))
 
     def logprob(self, word: str, context: Sequence[str] = ()) -> float:
         """Natural log of prob(word, context); -inf where the probability is 0."""
@@ -465,7 +521,7 @@ class NGramLM:
         self._check_fitted()
         ctx = self._context(context)
         if candidates is None:  # only words the model can actually predict
-            words = sorted(self._vocab - {BOS, UNK})
+            words = sorted(self.vocab - {BOS, UNK})
         else:
             words = list(dict.fromkeys(_as_tokens(candidates, "candidates")))  # drop repeats
         if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)
@@ -485,15 +541,13 @@ class NGramLM:
 
     def _continuation_table(self) -> dict[tuple[str, ...], dict[str, int]]:
         """context -> {next word: count} for every n-gram, decoded from the integer codes."""
-        V, table = self._n_tokens, defaultdict(dict)
+        V, table = len(self._words), defaultdict(dict)
         prefixes: list[tuple[str, ...]] = [()]  # rank -> the n-gram, for the level below
         for level in self._levels:
-            grams: list[tuple[str, ...]] = [()] * len(level.rank)
-            for code, c in level.count.items():
-                gram = prefixes[code // V] + (self._words[code % V],)
+            codes = range(V) if level.index is None else level.index  # in rank order
+            grams = [prefixes[code // V] + (self._words[code % V],) for code in codes]
+            for gram, c in zip(grams, level.counts):
                 table[gram[:-1]][gram[-1]] = c
-                if level.rank:  # (not kept for the longest n-grams: nothing extends them)
-                    grams[level.rank[code]] = gram
             prefixes = grams
         return dict(table)
 
@@ -510,7 +564,7 @@ class NGramLM:
         # BOS is never a next word, but add-k still gives it k/(count(ctx)+k|V|) because
         # |V| counts it (as nltk does); leaving it out would make the sum fall short of 1.
         # Kneser-Ney gives BOS mass too at order >= 3 (the padding bigram BOS BOS).
-        return {w: self._prob(w, ctx) for w in sorted(self._vocab)}
+        return {w: self._prob(w, ctx) for w in sorted(self.vocab)}
 
     def generate(self, context: Sequence[str] = (), max_tokens: int = 20,
                  seed: int | None = None, greedy: bool = False,
@@ -527,7 +581,7 @@ class NGramLM:
             raise ValueError(f"temperature must be a finite number > 0 (greedy=True is the "
                              f"limit of temperature -> 0), got {_short(temperature)}")
         rng = random.Random(seed)  # own generator: the global random state is untouched
-        words = sorted(self._vocab - {BOS, UNK})
+        words = sorted(self.vocab - {BOS, UNK})
         history = list(ctx[::-1] if self.direction == "backward" else ctx)  # processing order
         out: list[str] = []
         while len(out) < max_tokens:

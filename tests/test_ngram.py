@@ -271,7 +271,7 @@ def test_counts_equal_a_loop_over_each_sentence(order, direction):
                 naive[tuple(padded[j - n + 1:j + 1])] += 1
     for g, c in naive.items():
         assert lm.count(g) == c
-    assert sum(len(level.count) for level in lm._levels) == len(naive)  # nothing else counted
+    assert sum(len(level.counts) for level in lm._levels) == len(naive)  # nothing else counted
     if order >= 2:
         assert lm.count((EOS, BOS)) == 0  # the window across two sentences is not counted
     # count(context) = how often it is followed by a word: the sum of its continuations
