@@ -131,9 +131,11 @@ pretrain-bert: $(STAMP)
 finetune-bert: $(STAMP)
 	$(BIN)/python scripts/finetune_bert.py
 
-# The benchmark suite (lmlib vs nltk / torch SDPA / transformers, notebooks, book build);
-# writes bench/results.json and the book's appendix page book/benchmarks.md. ~15 min.
+# The benchmark suite (lmlib vs nltk / KenLM / torch SDPA / transformers, notebooks, book
+# build); writes bench/results.json and the book's appendix page book/benchmarks.md. ~25 min.
+# bench/requirements.txt holds the references only the benchmarks use (KenLM, built once).
 bench: $(STAMP)
+	$(BIN)/pip install -q -r bench/requirements.txt
 	$(BIN)/python -m bench
 
 setup-cell: $(STAMP)

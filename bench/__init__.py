@@ -7,7 +7,7 @@ and book/benchmarks.md for the latest table.
 from pathlib import Path
 
 from .cases import (bench_attention, bench_bert_forward, bench_generation, bench_gpt2_forward,
-                    bench_gpt_train_step, bench_ngram, bench_pretrain_throughput,
+                    bench_gpt_train_step, bench_kenlm, bench_ngram, bench_pretrain_throughput,
                     bench_tiny_threads)
 from .notebooks import bench_book, bench_notebooks
 
@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 BENCHMARKS = {
     "ngram": bench_ngram,
+    "kenlm": bench_kenlm,
     "attention": bench_attention,
     "gpt_train_step": bench_gpt_train_step,
     "pretrain_throughput": bench_pretrain_throughput,

@@ -10,6 +10,7 @@ import math
 import random
 import statistics
 from collections import Counter
+from pathlib import Path
 
 import torch
 
@@ -160,6 +161,58 @@ def _kneser_ney_row(order: int, train, queries, source: str, size: str, repeat: 
               f"the {len(queries) - len(compared)} with an all-BOS context differ by design "
               f"(nltk's P(. | BOS BOS) sums to over 1)" if len(compared) < len(queries) else ""),
         extra={"corpus": source, "train_sentences": len(train)})
+
+
+def bench_kenlm(size: str = "default", repeat: int = MIN_PAIRS) -> list[Row]:
+    """Scoring held-out sentences with one interpolated Kneser-Ney model, bigram and trigram:
+    NGramLM.sentence_logprobs vs KenLM's C++ query (kenlm.Model.score) on the same model,
+    exported with NGramLM.write_arpa. Each side gets its own input form, made before timing
+    (token lists; space-joined lines for KenLM); each timed call scores the test set 5 times.
+
+    kenlm is built from PyPI for the benchmarks only: pip install -r bench/requirements.txt.
+    """
+    import tempfile
+
+    try:
+        import kenlm
+    except ImportError as err:
+        raise ImportError("the kenlm benchmark needs KenLM's Python module: "
+                          "pip install -r bench/requirements.txt (builds kenlm from PyPI)") from err
+
+    from lmlib.ngram import NGramLM, rare_to_unk
+
+    n_tokens = {"tiny": 5_000, "default": 500_000, "large": 1_000_000}[_check_size(size)]
+    sents, source = ngram_corpus(n_tokens)
+    n_test = max(1, len(sents) // 20)
+    train, test = rare_to_unk(sents[n_test:], sents[:n_test])  # unseen words become <unk>
+    lines = [" ".join(s) for s in test]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for order in (2, 3):
+            lm = NGramLM(order, "kneser-ney", discount=0.75).fit(train)
+            arpa = Path(tmp) / f"{order}.arpa"
+            lm.write_arpa(arpa)
+            model = kenlm.Model(str(arpa))
+            result = {}
+
+            def ours():
+                for _ in range(5):
+                    result["ours"] = lm.sentence_logprobs(test)
+
+            def ref():
+                for _ in range(5):
+                    result["ref"] = [model.score(line, bos=True, eos=True) for line in lines]
+
+            t_ours, t_ref = compare(ours, ref, repeat=repeat, warmup=1)
+            log10 = [lp / math.log(10) for lp in result["ours"]]  # KenLM scores in log10
+            rows.append(Row(
+                "n-gram scoring", f"{order}-gram kneser-ney D=0.75, {len(test):,} sentences "
+                f"({sum(map(len, test)) + len(test):,} factors) x 5", t_ours, t_ref,
+                "KenLM query (C++)", "≤ 3x", max_ratio=3.0,
+                diff=_max_diff(zip(log10, result["ref"])), tol=1e-4,
+                note="sentence log10 probabilities; KenLM stores them in float32",
+                extra={"corpus": source, "train_sentences": len(train)}))
+    return rows
 
 
 # ---- 2. attention: explicit vs torch's fused kernel ---------------------------------------

@@ -95,6 +95,23 @@ def _flat_tokens(sentences: object, name: str = "sentences") -> tuple[np.ndarray
             list(itertools.chain.from_iterable(sents)))
 
 
+def _padded(raw: np.ndarray, lengths: np.ndarray, k: int, bos: int, eos: int,
+            backward: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The padded stream of word ids, sentence i as k BOS, its tokens (reversed for a
+    backward model) and one EOS, built by position -> (stream, end of each sentence)."""
+    ends = np.cumsum(lengths + k + 1)
+    starts = ends - (lengths + k + 1)
+    ids = np.empty(int(ends[-1]), dtype=np.int64)
+    if k:
+        ids[(starts[:, None] + np.arange(k)).ravel()] = bos
+    ids[ends - 1] = eos
+    offset = np.arange(len(raw)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    if backward:
+        offset = np.repeat(lengths, lengths) - 1 - offset
+    ids[np.repeat(starts + k, lengths) + offset] = raw
+    return ids, ends
+
+
 class _NewIds(dict):
     """word -> id, where a word seen for the first time gets the next id (0, 1, 2, ...):
     one pass of C-speed lookups over a token stream, a Python call only per new word."""
@@ -116,11 +133,23 @@ class _Level:
     interpolation at this level.
     """
 
-    counts: list[int]  # rank -> how often the n-gram occurs inside a padded sentence
+    counts: list[int]  # rank -> how often the n-gram occurs inside a padded sentence (a list:
+    # one count at a time is read fastest from a list; counts_array is the same as an array)
     index: dict[int, int] | None  # code -> rank (None for unigrams: the code is the rank)
     cont: np.ndarray | None = None  # rank -> distinct words seen right before it (n < order)
     den: np.ndarray | None = None  # context rank -> sum of its next words' (continuation) counts
     types: np.ndarray | None = None  # context rank -> its next words with a count > 0
+    counts_array: np.ndarray | None = None  # np.array(counts), made when _factor_probs needs it
+    codes: np.ndarray | None = None  # rank -> code, ascending (n >= 2): index as an array
+
+    def ranks(self, keys: np.ndarray) -> np.ndarray:
+        """index[key] for many codes at once (-1 where absent or key < 0): a binary search
+        in `codes`, which is sorted because ranks follow the codes' order."""
+        order = np.argsort(keys)  # sorted keys search faster (each from the last one's place)
+        i = np.empty(len(keys), dtype=np.int64)
+        i[order] = np.searchsorted(self.codes, keys[order])
+        i = np.minimum(i, len(self.codes) - 1)
+        return np.where((self.codes[i] == keys) & (keys >= 0), i, -1)
 
 
 def _count_ngrams(ids: np.ndarray, eos: int, order: int, V: int,
@@ -159,7 +188,8 @@ def _count_ngrams(ids: np.ndarray, eos: int, order: int, V: int,
                 inverse = inverse.reshape(-1)
             else:  # the longest n-grams of a plain count: a sort, without the inverse
                 uniq, counts = np.unique(codes[inside], return_counts=True)
-            level = _Level(counts.tolist(), dict(zip(uniq.tolist(), range(len(uniq)))))
+            level = _Level(counts.tolist(), dict(zip(uniq.tolist(), range(len(uniq)))),
+                           codes=uniq)
         if kneser_ney:
             uniqs.append(uniq)
             if n > 1:  # continuation counts of the (n-1)-grams, from the distinct n-grams
@@ -270,19 +300,7 @@ class NGramLM:
                              f"tokens, fit() adds the padding itself")
         index = dict(index)
         words = list(index)  # id -> word
-        # The padded stream, every sentence as order-1 BOS, its tokens (reversed for a
-        # backward model) and one EOS, built by position: sentence i fills [start, end).
-        k = self.order - 1
-        ends = np.cumsum(lengths + k + 1)
-        starts = ends - (lengths + k + 1)
-        ids = np.empty(int(ends[-1]), dtype=np.int64)
-        if k:
-            ids[(starts[:, None] + np.arange(k)).ravel()] = bos
-        ids[ends - 1] = eos
-        offset = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        if self.direction == "backward":
-            offset = np.repeat(lengths, lengths) - 1 - offset
-        ids[np.repeat(starts + k, lengths) + offset] = raw
+        ids, _ = _padded(raw, lengths, self.order - 1, bos, eos, self.direction == "backward")
         levels = _count_ngrams(ids, eos, self.order, len(words),
                                kneser_ney=self.smoothing == "kneser-ney")
         self._words, self._ids, self._levels = words, index, levels
@@ -490,28 +508,197 @@ class NGramLM:
             })
         return pd.DataFrame(rows)
 
+    def _factor_probs(self, sentences: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
+        """Every chain-rule factor of many sentences at once, as _factors computes them one by
+        one (the same float operations in the same order, so the same numbers): the word ids
+        and contexts as arrays, their ranks by C-speed dict lookups, the smoothing in numpy.
+        -> (probs, predicted word ids, end of each sentence's factors, the tokens); an id of
+        -1 is a word outside the training vocabulary (UNK where training had no UNK)."""
+        self._check_fitted()
+        lengths, flat = _flat_tokens(sentences)
+        ids, V, levels, k = self._ids, len(self._words), self._levels, self.order - 1
+        unk = ids.get(UNK, -1)  # out-of-vocabulary words are UNK (_map); -1 if UNK is unseen
+        raw = np.fromiter(map(ids.get, flat, itertools.repeat(unk)), dtype=np.int64,
+                          count=len(flat))
+        seq, ends = _padded(raw, lengths, k, ids.get(BOS, -1), ids[EOS],
+                            self.direction == "backward")
+        keep = np.ones(len(seq), dtype=bool)  # predicted positions: all but each sentence's BOS
+        if k:
+            keep[((ends - lengths - k - 1)[:, None] + np.arange(k)).ravel()] = False
+        pos = np.flatnonzero(keep)
+        word = seq[pos]
+
+        known: dict[tuple[int, int], np.ndarray] = {}
+
+        def rank_of(first: int, n: int) -> np.ndarray:
+            """Rank of the n-gram seq[pos+first : pos+first+n] among the n-grams of length n
+            (-1 where unseen): the first word's id, then one search per extra word (the
+            shorter n-gram's ranks are kept for the next call)."""
+            if n == 1:
+                return seq[pos + first]
+            if (first, n) not in known:
+                r, w = rank_of(first, n - 1), seq[pos + first + n - 1]
+                known[first, n] = levels[n - 1].ranks(np.where((r >= 0) & (w >= 0), r * V + w, -1))
+            return known[first, n]
+
+        def lookup(table: np.ndarray, r: np.ndarray) -> np.ndarray:
+            """table[r] where r >= 0, else 0."""
+            return np.where(r >= 0, table[np.maximum(r, 0)], 0)
+
+        for level in levels:
+            if level.counts_array is None:
+                level.counts_array = np.array(level.counts, dtype=np.int64)
+        if self.smoothing != "kneser-ney" or self.order == 1:
+            c = lookup(levels[k].counts_array, rank_of(-k, k + 1))  # count(ctx + word)
+            if k == 0:
+                total = np.full(len(pos), self._n_tokens)
+            else:  # contexts never end with EOS inside a padded sentence (see _lookup)
+                total = lookup(levels[k - 1].counts_array, rank_of(-k, k))
+            if self.smoothing in ("mle", "kneser-ney"):  # (order 1 Kneser-Ney is the MLE)
+                probs = np.divide(c, total, out=np.zeros(len(pos)), where=total > 0)
+            else:
+                probs = (c + self.k) / (total + self.k * self._vocab_size)
+        else:
+            D = self.discount
+            probs = np.where(word >= 0, lookup(levels[0].cont, word) / levels[0].den[0], 0.0)
+            for n in range(2, self.order + 1):  # as _kn_prob: bigrams up to the highest order
+                level = levels[n - 1]
+                r = rank_of(-(n - 1), n - 1)  # the last n-1 words of the context
+                den = lookup(level.den, r).astype(np.float64)
+                seen = den > 0  # else: unseen context, alpha = 0 and gamma = 1
+                rr = rank_of(-(n - 1), n)
+                c = lookup(level.counts_array if n == self.order else level.cont, rr)
+                safe = np.where(seen, den, 1.0)
+                alpha = np.maximum(c - D, 0.0) / safe
+                gamma = D * lookup(level.types, r) / safe
+                probs = np.where(seen, alpha + gamma * probs, probs)
+        factor_ends = ends - (k * np.arange(1, len(ends) + 1))  # k BOS per sentence not predicted
+        return probs, word, factor_ends, flat
+
+    def write_arpa(self, path) -> None:
+        """Write the model in the ARPA format that KenLM and SRILM read (smoothing="kneser-ney").
+
+        Interpolated Kneser-Ney is a back-off model in disguise: for every n-gram seen in
+        training, the file stores its interpolated probability at its own order (raw counts
+        at the highest order, continuation counts below, as _kn_prob), and for every shorter
+        one its back-off weight gamma, the mass its order passes down; an n-gram the file
+        lacks gets gamma(context) x P(word | shorter context), which is what interpolation
+        gives it too. Probabilities are written as log10 (-99 where 0, e.g. BOS, which is
+        never predicted).
+
+        The padding needs one adjustment: this model starts a sentence with order-1 BOS, an
+        ARPA reader with the single context <s>. So an n-gram "<s> w1 .. wj" below the highest
+        order holds what this model gives wj after BOS...BOS w1 .. wj-1 (all order-1 BOS
+        there), and its back-off weight is the product of the weights this model applies on
+        the way from BOS...BOS w1 .. wj down to w1 .. wj. A reader then scores every sentence
+        as sentence_logprob does (KenLM: to its float32 precision).
+        """
+        from pathlib import Path
+
+        self._check_fitted()
+        if self.smoothing != "kneser-ney":
+            raise ValueError(f"write_arpa needs smoothing='kneser-ney' (a back-off model), got "
+                             f"{self.smoothing!r}; fit an NGramLM(..., 'kneser-ney')")
+        path = Path(path)
+        V, D, levels, N = len(self._words), self.discount, self._levels, self.order
+        grams = [np.arange(V, dtype=np.int64)[:, None]]  # per order: its n-grams' word ids
+        if N == 1:
+            probs = [np.asarray(levels[0].counts, dtype=np.float64) / self._n_tokens]
+        else:
+            probs = [levels[0].cont / levels[0].den[0]]  # continuation unigrams
+        for n in range(2, N + 1):
+            level = levels[n - 1]
+            prefix, last = np.divmod(level.codes, V)  # in rank order
+            g = np.hstack([grams[-1][prefix], last[:, None]])  # (n-grams, n) word ids
+            suffix = g[:, 1]  # rank of the last n-1 words among the (n-1)-grams
+            for j in range(2, n):  # (every suffix of a seen n-gram was seen)
+                suffix = levels[j - 1].ranks(suffix * V + g[:, j])
+            lower = probs[-1][suffix]
+            den = level.den[prefix]
+            c = np.asarray(level.counts, dtype=np.float64) if n == N else level.cont
+            seen = den > 0
+            safe = np.where(seen, den, 1.0)
+            p = np.maximum(c - D, 0.0) / safe + D * level.types[prefix] / safe * lower
+            probs.append(np.where(seen, p, lower))
+            grams.append(g)
+        backs = []
+        for n in range(1, N):  # the back-off weight of each n-gram as a context of order n+1
+            den, types = levels[n].den, levels[n].types
+            back = np.ones(len(grams[n - 1]))
+            has = den > 0
+            back[has] = D * types[has] / den[has]
+            backs.append(back)
+        bos = self._ids.get(BOS)
+        for n in range(1, N):  # "<s> w1 .. w(n-1)": the padded sentence start (see above)
+            starts = np.flatnonzero((grams[n - 1][:, 0] == bos)
+                                    & ((grams[n - 1][:, 1] != bos) if n > 1 else True))
+            for i in starts.tolist():
+                rest = tuple(self._words[w] for w in grams[n - 1][i, 1:].tolist())
+                if n > 1:
+                    probs[n - 1][i] = self._kn_prob(rest[-1], (BOS,) * (N - n + 1) + rest[:-1])
+                weight = 1.0
+                for m in range(1, N - n + 1):
+                    weight *= self._kn_gamma((BOS,) * m + rest)
+                backs[n - 1][i] = weight
+        with path.open("w", encoding="utf-8") as f:
+            f.write("\\data\\\n")
+            for n in range(1, N + 1):
+                f.write(f"ngram {n}={len(grams[n - 1])}\n")
+            for n in range(1, N + 1):
+                f.write(f"\n\\{n}-grams:\n")
+                logp = np.full(len(probs[n - 1]), -99.0)
+                np.log10(probs[n - 1], out=logp, where=probs[n - 1] > 0)
+                if n < N:
+                    back = np.log10(backs[n - 1])
+                words = self._words
+                for i, row in enumerate(grams[n - 1].tolist()):
+                    text = " ".join(words[w] for w in row)
+                    f.write(f"{logp[i]:.9g}\t{text}\t{back[i]:.9g}\n" if n < N
+                            else f"{logp[i]:.9g}\t{text}\n")
+            f.write("\n\\end\\\n")
+
+    def _kn_gamma(self, ctx: tuple[str, ...]) -> float:
+        """The mass that the order len(ctx)+1 of _kn_prob passes to the next lower order
+        after ctx: D * (distinct next words) / den, 1 where ctx is unseen as a context."""
+        level = self._levels[len(ctx)]
+        r = self._rank(ctx)
+        if r is None or level.den[r] == 0:
+            return 1.0
+        return self.discount * int(level.types[r]) / float(level.den[r])
+
+    def sentence_logprobs(self, sentences: Iterable[Sequence[str]]) -> list[float]:
+        """[sentence_logprob(s) for s in sentences], computed for all sentences at once."""
+        probs, _, ends, _ = self._factor_probs(sentences)
+        logs = (list(map(math.log, probs.tolist())) if probs.all()
+                else [math.log(p) if p > 0 else -math.inf for p in probs.tolist()])
+        return [sum(logs[a:b]) for a, b in zip([0, *ends[:-1].tolist()], ends.tolist())]
+
     def perplexity(self, sentences: Iterable[Sequence[str]]) -> float:
         """exp(-mean logprob) over all predicted tokens, EOS included; inf if any is 0.
 
         Kneser-Ney gives 0 only to a word without any count (in practice an unknown word,
         UNK never seen in training), so it raises ValueError there instead of returning inf.
         """
-        self._check_fitted()
-        total_logprob, n_tokens = 0.0, 0
-        for i, s in enumerate(_as_sentences(sentences)):
-            for word, _, p in self._factors(s):
-                if p == 0 and self.smoothing == "kneser-ney":
-                    why = (f"it is not in the training vocabulary, so it maps to {UNK!r}, "
-                           f"which training never contained" if self._map([word])[0] == UNK
-                           else "it never follows another token in training")
-                    raise ValueError(
-                        f"sentences[{i}] has the token {word!r}, which kneser-ney gives "
-                        f"probability 0: {why}. Replace rare training words by {UNK!r} "
-                        f"before fit() so that unknown words get probability mass")
-                if p == 0:
-                    return math.inf
-                total_logprob += math.log(p)
-                n_tokens += 1
+        probs, _, ends, flat = self._factor_probs(sentences)
+        zero = np.flatnonzero(probs == 0)
+        if len(zero) and self.smoothing == "kneser-ney":
+            z = int(zero[0])  # the first one: which sentence, which of its tokens
+            i = int(np.searchsorted(ends, z, side="right"))
+            start = int(ends[i - 1]) if i else 0
+            j, n = z - start, int(ends[i]) - start - 1  # factor j of n tokens + EOS
+            first = start - i  # the sentence's first token in flat (one EOS per sentence before)
+            word = EOS if j == n else flat[first + (n - 1 - j if self.direction == "backward"
+                                                    else j)]
+            why = (f"it is not in the training vocabulary, so it maps to {UNK!r}, "
+                   f"which training never contained" if word not in self._ids
+                   else "it never follows another token in training")
+            raise ValueError(
+                f"sentences[{i}] has the token {word!r}, which kneser-ney gives "
+                f"probability 0: {why}. Replace rare training words by {UNK!r} "
+                f"before fit() so that unknown words get probability mass")
+        if len(zero):
+            return math.inf
+        total_logprob, n_tokens = sum(map(math.log, probs.tolist())), len(probs)
         return math.exp(-total_logprob / n_tokens)
 
     # ---- using the model --------------------------------------------------------

@@ -116,3 +116,12 @@ def test_tiny_threads_runs_both_loads_and_restores_the_thread_count():
     assert all(r.ref_name == "2 threads" and len(r.ours) == len(r.ref) == 1 for r in rows)
     assert rows[0].max_ratio is None and rows[1].max_ratio == 1.0  # the goal is about the loaded case
     assert torch.get_num_threads() == before
+
+
+def test_kenlm_scores_the_exported_model_as_lmlib_does():
+    """bench/requirements.txt installs kenlm for the benchmarks only; without it, skipped."""
+    pytest.importorskip("kenlm")
+    rows = BENCHMARKS["kenlm"](size="tiny", repeat=1)
+    assert [r.case.split(",")[0] for r in rows] == ["2-gram kneser-ney D=0.75",
+                                                    "3-gram kneser-ney D=0.75"]
+    assert all(r.agrees for r in rows), [(r.case, r.diff) for r in rows]

@@ -534,3 +534,79 @@ def test_rare_to_unk_maps_rare_and_unseen_tokens_on_every_split():
         rare_to_unk([["a"]], min_count=0)
     with pytest.raises(TypeError, match="others\\[0\\]"):
         rare_to_unk([["a"]], ["a b"])
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+@pytest.mark.parametrize("smoothing", ["mle", "laplace", "add-k", "kneser-ney"])
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_many_sentences_at_once_give_exactly_the_one_by_one_numbers(order, smoothing, direction):
+    """sentence_logprobs and perplexity score all sentences in numpy; every number must be
+    the one the chain rule gives factor by factor (_factors), bit for bit."""
+    from lmlib.ngram import rare_to_unk
+
+    rng = random.Random(order)
+    words = [f"w{i}" for i in range(30)]
+    train = [rng.choices(words[:20], k=rng.randint(0, 7)) for _ in range(200)]
+    test = [rng.choices(words, k=rng.randint(0, 7)) for _ in range(60)]  # unseen words too
+    kw = {"k": 0.3} if smoothing == "add-k" else {}
+    for tr, te in ((train, test), rare_to_unk(train, test, min_count=3)):
+        lm = NGramLM(order, smoothing, direction=direction, **kw).fit(tr)
+        assert lm.sentence_logprobs(te) == [lm.sentence_logprob(s) for s in te]
+        logs = [math.log(p) for s in te for _, _, p in lm._factors(s) if p > 0]
+        if all(p > 0 for s in te for _, _, p in lm._factors(s)):
+            assert lm.perplexity(te) == math.exp(-sum(logs) / len(logs))
+
+
+def test_kneser_ney_perplexity_names_the_first_token_it_gives_zero():
+    lm = NGramLM(2, "kneser-ney").fit([["a", "b"], ["b", "a"]])
+    with pytest.raises(ValueError, match=r"sentences\[1\] has the token 'z'"):
+        lm.perplexity([["a"], ["b", "z", "y"]])
+    back = NGramLM(2, "kneser-ney", direction="backward").fit([["a", "b"], ["b", "a"]])
+    with pytest.raises(ValueError, match=r"sentences\[1\] has the token 'y'"):  # read from the end
+        back.perplexity([["a"], ["b", "z", "y"]])
+    with pytest.raises(TypeError, match=r"sentences\[1\]"):
+        lm.sentence_logprobs([["a"], "b a"])
+
+
+def _arpa_logprob(path, tokens):
+    """log10 P(tokens) from an ARPA file, read as any back-off reader does: P(w | h) is the
+    stored value of "h w" if present, else back-off(h) (0 if h is absent) + P(w | h[1:]);
+    each sentence starts from the context <s> alone and ends with </s>."""
+    table, order = {}, 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2:
+            gram = tuple(parts[1].split(" "))
+            table[gram] = (float(parts[0]), float(parts[2]) if len(parts) == 3 else 0.0)
+            order = max(order, len(gram))
+
+    def query(h, w):
+        if h + (w,) in table:
+            return table[h + (w,)][0]
+        return (table[h][1] if h in table else 0.0) + query(h[1:], w) if h else table[(w,)][0]
+
+    context, total = (BOS,), 0.0
+    for w in list(tokens) + [EOS]:
+        total += query(context, w)
+        context = (context + (w,))[-(order - 1):] if order > 1 else ()
+    return total
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_the_arpa_file_scores_every_sentence_as_the_model_does(order, tmp_path):
+    from lmlib.ngram import rare_to_unk
+
+    rng = random.Random(order)
+    words = [f"w{i}" for i in range(25)]
+    train = [rng.choices(words[:18], k=rng.randint(0, 6)) for _ in range(150)]
+    test = [rng.choices(words, k=rng.randint(0, 6)) for _ in range(40)]
+    train, test = rare_to_unk(train + [["once"]], test, min_count=2)  # "once" -> <unk>
+    lm = NGramLM(order, "kneser-ney", discount=0.8).fit(train)
+    lm.write_arpa(tmp_path / "lm.arpa")
+    text = (tmp_path / "lm.arpa").read_text(encoding="utf-8")
+    assert text.startswith("\\data\\\n") and text.endswith("\\end\\\n")
+    for s in test:
+        assert _arpa_logprob(tmp_path / "lm.arpa", s) == pytest.approx(
+            lm.sentence_logprob(s) / math.log(10), abs=1e-7)
+    with pytest.raises(ValueError, match="kneser-ney"):
+        NGramLM(order, "laplace").fit(train).write_arpa(tmp_path / "x.arpa")
