@@ -47,9 +47,11 @@ INSTRUCTOR ?=
 book: $(STAMP) _build/.lmlib-stamp web/node_modules/.installed
 ifeq ($(INSTRUCTOR),1)
 	$(BIN)/python scripts/instructor_toc.py _build/instructor_toc.yml
+	$(BIN)/python scripts/prefill_book_cache.py --toc _build/instructor_toc.yml --path-output _build/instructor
 	$(BIN)/jupyter-book build . --all -W -n --keep-going --toc _build/instructor_toc.yml --path-output _build/instructor
 	$(MAKE) --no-print-directory wheel WHEEL_DIR=_build/instructor/_build/html/wheels
 else
+	$(BIN)/python scripts/prefill_book_cache.py
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 	$(MAKE) --no-print-directory wheel WHEEL_DIR=_build/html/wheels
 endif

@@ -285,3 +285,26 @@ def test_held_out_evaluations_give_the_model_its_mode_back():
     encoded = [([4, 9, 10, 5], [0, 0, 0, 0]), ([4, 11, 5], [0, 0, 0])]
     acc = load_script("finetune_bert").accuracy(clf, encoded, [0, 1])
     assert acc in (0.0, 0.5, 1.0) and clf.training
+
+
+def test_prefill_book_cache_executes_what_jupyter_book_then_finds_cached(tmp_path):
+    import nbformat
+    from jupyter_cache import get_cache
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    (tmp_path / "ch").mkdir()
+    nbformat.write(nb, tmp_path / "ch" / "one.ipynb")
+    (tmp_path / "toc.yml").write_text(f"format: jb-book\nroot: {tmp_path / 'intro'}\nchapters:\n"
+                                      f"  - file: {tmp_path / 'ch' / 'one'}\n", encoding="utf-8")
+    script = load_script("prefill_book_cache")
+    argv = ["--toc", str(tmp_path / "toc.yml"), "--path-output", str(tmp_path / "out")]
+    assert script.main(argv) == 0
+    cache = get_cache(str(tmp_path / "out" / "_build" / ".jupyter_cache"))
+    record = cache.match_cache_notebook(nbformat.read(tmp_path / "ch" / "one.ipynb", 4))
+    _, merged = cache.merge_match_into_notebook(nbformat.read(tmp_path / "ch" / "one.ipynb", 4))
+    assert record is not None and merged.cells[0].outputs[0]["text"] == "42\n"  # as myst-nb reads it
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")],
+                                            metadata=nb.metadata), tmp_path / "ch" / "one.ipynb")
+    assert script.main(argv) == 1  # a failing notebook fails the book
