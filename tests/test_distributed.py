@@ -160,6 +160,29 @@ def test_pretrain_bert_on_two_processes_matches_one_process(tmp_path):
     assert one["history"]["train_loss"][0] != one["history"]["train_loss"][-1]
 
 
+def test_pretrain_gpt_on_two_processes_matches_one_process(tmp_path):
+    """pretrain_gpt.py unchanged under torchrun: rank 0 trains the tokenizer the others load,
+    each process takes half of every batch, and rank 0 alone writes the report."""
+    from test_scripts import load_script, write_nsmc
+
+    write_nsmc(tmp_path / "nsmc", 200, 80)
+    argv = ["--data-dir", str(tmp_path / "nsmc"), "--corpus", "nsmc-train", "--vocab-size",
+            "300", "--d-model", "16", "--n-layers", "1", "--n-heads", "2", "--max-len", "32",
+            "--steps", "4", "--batch-size", "4", "--warmup", "1", "--eval-every", "2",
+            "--val-reviews", "40", "--threads", "1"]
+    one = load_script("pretrain_gpt").main(argv + ["--out", str(tmp_path / "one"),
+                                                   "--device", "cpu"])
+    torchrun(2, *argv, "--out", str(tmp_path / "two"),
+             script=ROOT / "scripts" / "pretrain_gpt.py")
+    two = json.loads((tmp_path / "two" / "report.json").read_text())
+    assert two["devices"]["world_size"] == 2 and one["devices"]["world_size"] == 1
+    torch.testing.assert_close(torch.tensor(two["history"]["train_loss"]),
+                               torch.tensor(one["history"]["train_loss"]), atol=1e-5, rtol=0)
+    assert two["test"]["gpt"]["perplexity"] == pytest.approx(one["test"]["gpt"]["perplexity"],
+                                                             rel=1e-5)
+    assert two["test"]["2-gram"] == one["test"]["2-gram"]  # the same tokenizer, the same n-grams
+
+
 def test_finetune_bert_on_two_processes_matches_one_process(tmp_path):
     """finetune_bert.py unchanged under torchrun: every variant's losses and accuracy equal
     one process's with the same global batch (no dropout, in the base or the classifier: its

@@ -92,6 +92,28 @@ def test_finetune_bert_waits_for_a_pretraining_still_running(tmp_path, tiny_bert
     assert set(report["results"]) == {"tfidf", "scratch"}
 
 
+def test_finetune_bert_update_baseline_measures_only_tfidf_again(tmp_path, tiny_bert):
+    write_nsmc(tmp_path / "nsmc", 240, 80)
+    out = tmp_path / "out"
+    argv = ["--data-dir", str(tmp_path / "nsmc"), "--pretrained", str(tiny_bert), "--out", str(out),
+            "--epochs", "1", "--batch-size", "16", "--max-len", "16", "--val-reviews", "40",
+            "--sizes", "64", "--curve-seeds", "2", "--curve-steps", "3", "--curve-test", "30"]
+    script = load_script("finetune_bert")
+    first = script.main(argv)
+    stale = json.loads((out / "report.json").read_text())
+    stale["results"]["tfidf"]["test_accuracy"] = 0.123  # as if measured by an older baseline
+    for run in stale["curve"]["runs"]:
+        run["tfidf"] = 0.5
+    (out / "report.json").write_text(json.dumps(stale))
+    again = script.main(["--data-dir", str(tmp_path / "nsmc"), "--out", str(out),
+                         "--update-baseline"])
+    assert again["results"]["tfidf"]["test_accuracy"] == first["results"]["tfidf"]["test_accuracy"]
+    assert [r["tfidf"] for r in again["curve"]["runs"]] == [r["tfidf"] for r in first["curve"]["runs"]]
+    assert again["results"]["pretrained"] == first["results"]["pretrained"]  # BERT untouched
+    update = json.loads((out / "report.json").read_text())["baseline_update"]
+    assert update["test_accuracy_before"] == 0.123 and "--update-baseline" in update["command"]
+
+
 def test_finetune_bert_tfidf_refits_on_validation_only_for_all_labels(tmp_path):
     """The small-data curve's TF-IDF is fit on the subset alone (the BERTs train on it alone and
     only stop early on the validation reviews); the all-labels run refits on train + val."""
