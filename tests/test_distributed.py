@@ -135,10 +135,25 @@ def test_two_processes_train_as_one_process_with_the_same_global_batch(tmp_path)
     assert json.loads((tmp_path / "fresh" / "trainer.json").read_text())["step"] == STEPS
 
 
+def one_and_two_processes(name: str, argv: list[str], tmp_path: Path) -> tuple[dict, dict]:
+    """scripts/<name>.py in this process (--device cpu) and under torchrun on 2 processes ->
+    (the two reports); checks the machines they record and that their losses agree (1e-5)."""
+    from test_scripts import load_script
+
+    one = load_script(name).main(argv + ["--out", str(tmp_path / "one"), "--device", "cpu"])
+    torchrun(2, *argv, "--out", str(tmp_path / "two"), script=ROOT / "scripts" / f"{name}.py")
+    two = json.loads((tmp_path / "two" / "report.json").read_text())
+    assert two["devices"]["world_size"] == 2 and two["devices"]["backend"] == "gloo"
+    assert one["devices"]["world_size"] == 1
+    torch.testing.assert_close(torch.tensor(two["history"]["train_loss"]),
+                               torch.tensor(one["history"]["train_loss"]), atol=1e-5, rtol=0)
+    return one, two
+
+
 def test_pretrain_bert_on_two_processes_matches_one_process(tmp_path):
     """The script unchanged under torchrun: the shares' MLM losses are weighted by their
     masked positions, so the mean is the one-process loss (no dropout: its draws differ)."""
-    from test_scripts import load_script, write_nsmc
+    from test_scripts import write_nsmc
 
     write_nsmc(tmp_path / "nsmc", 120, 60)
     argv = ["--data-dir", str(tmp_path / "nsmc"), "--corpus", "nsmc-train", "--vocab-size",
@@ -146,15 +161,8 @@ def test_pretrain_bert_on_two_processes_matches_one_process(tmp_path):
             "--n-layers", "1", "--n-heads", "2", "--max-len", "16", "--steps", "4",
             "--batch-size", "4", "--warmup", "1", "--eval-every", "2", "--eval-pairs", "20",
             "--dropout", "0", "--threads", "1"]
-    one = load_script("pretrain_bert").main(argv + ["--out", str(tmp_path / "one"),
-                                                    "--device", "cpu"])
-    torchrun(2, *argv, "--out", str(tmp_path / "two"),
-             script=ROOT / "scripts" / "pretrain_bert.py")
-    two = json.loads((tmp_path / "two" / "report.json").read_text())
-    assert two["devices"]["world_size"] == 2 and two["devices"]["backend"] == "gloo"
-    assert one["devices"]["world_size"] == 1 and two["args"]["batch_size"] == 4
-    torch.testing.assert_close(torch.tensor(two["history"]["train_loss"]),
-                               torch.tensor(one["history"]["train_loss"]), atol=1e-5, rtol=0)
+    one, two = one_and_two_processes("pretrain_bert", argv, tmp_path)
+    assert two["args"]["batch_size"] == 4
     for key, value in one["held_out"].items():
         assert two["held_out"][key] == pytest.approx(value, abs=1e-5)
     assert one["history"]["train_loss"][0] != one["history"]["train_loss"][-1]
@@ -163,21 +171,14 @@ def test_pretrain_bert_on_two_processes_matches_one_process(tmp_path):
 def test_pretrain_gpt_on_two_processes_matches_one_process(tmp_path):
     """pretrain_gpt.py unchanged under torchrun: rank 0 trains the tokenizer the others load,
     each process takes half of every batch, and rank 0 alone writes the report."""
-    from test_scripts import load_script, write_nsmc
+    from test_scripts import write_nsmc
 
     write_nsmc(tmp_path / "nsmc", 200, 80)
     argv = ["--data-dir", str(tmp_path / "nsmc"), "--corpus", "nsmc-train", "--vocab-size",
             "300", "--d-model", "16", "--n-layers", "1", "--n-heads", "2", "--max-len", "32",
             "--steps", "4", "--batch-size", "4", "--warmup", "1", "--eval-every", "2",
             "--val-reviews", "40", "--threads", "1"]
-    one = load_script("pretrain_gpt").main(argv + ["--out", str(tmp_path / "one"),
-                                                   "--device", "cpu"])
-    torchrun(2, *argv, "--out", str(tmp_path / "two"),
-             script=ROOT / "scripts" / "pretrain_gpt.py")
-    two = json.loads((tmp_path / "two" / "report.json").read_text())
-    assert two["devices"]["world_size"] == 2 and one["devices"]["world_size"] == 1
-    torch.testing.assert_close(torch.tensor(two["history"]["train_loss"]),
-                               torch.tensor(one["history"]["train_loss"]), atol=1e-5, rtol=0)
+    one, two = one_and_two_processes("pretrain_gpt", argv, tmp_path)
     assert two["test"]["gpt"]["perplexity"] == pytest.approx(one["test"]["gpt"]["perplexity"],
                                                              rel=1e-5)
     assert two["test"]["2-gram"] == one["test"]["2-gram"]  # the same tokenizer, the same n-grams
