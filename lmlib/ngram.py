@@ -511,7 +511,8 @@ class NGramLM:
     def _factor_probs(self, sentences: object) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
         """Every chain-rule factor of many sentences at once, as _factors computes them one by
         one (the same float operations in the same order, so the same numbers): the word ids
-        and contexts as arrays, their ranks by C-speed dict lookups, the smoothing in numpy.
+        and contexts as arrays, their ranks by binary search (_Level.ranks), the smoothing
+        in numpy.
         -> (probs, predicted word ids, end of each sentence's factors, the tokens); an id of
         -1 is a word outside the training vocabulary (UNK where training had no UNK)."""
         self._check_fitted()

@@ -16,6 +16,12 @@ to report.json next to the weights, with trained_ids.npz (the review ids it saw)
 
 NSMC comes from lmlib.data.load_nsmc: --data-dir, else $LMLIB_NSMC_DIR, else the cache or
 (in Colab) a download. --resume continues an interrupted run from --out.
+
+The same command runs on a GPU when one is present (--device), and on several processes
+with `torchrun --nproc_per_node=N scripts/pretrain_gpt.py ...` (lmlib.distributed):
+--batch-size stays the global batch, each process trains on its share, and rank 0 writes
+the checkpoint and the report, which records the machine. --budget-minutes replaces
+--steps by the number of steps that fit in that much training time here (Cramming).
 """
 
 from __future__ import annotations
