@@ -93,13 +93,16 @@ test-slides: slides
 # train in float64 from bit-identical initial weights with MKL pinned to AVX2
 # (lmlib.training.reproducible_cpu); the other chapters only run inference. Kiwi (chapter 1's
 # morpheme LM) picks its own SIMD path: KIWI_ARCH_TYPE=sse2 on the scalar rows, avx2 on the avx2 rows.
+# numpy's and scipy's OpenBLAS (scikit-learn's TF-IDF baseline in chapter 8) picks its kernels by
+# CPU too: OPENBLAS_CORETYPE=Sandybridge (AVX) on the scalar rows, Haswell (AVX2) on the avx2 rows.
 KERNEL_MATRIX ?= default:AVX2:1 default:AVX2:2 avx2:AVX2:1 avx2:AVX2:2
 test-cpus: $(STAMP)
 	set -e; for k in $(KERNEL_MATRIX); do \
 	  aten=$${k%%:*}; rest=$${k#*:}; mkl=$${rest%%:*}; threads=$${rest#*:}; \
 	  kiwi=$$(if [ $$aten = default ]; then echo sse2; else echo avx2; fi); \
-	  echo "== nbval with ATEN_CPU_CAPABILITY=$$aten MKL_ENABLE_INSTRUCTIONS=$$mkl OMP_NUM_THREADS=$$threads KIWI_ARCH_TYPE=$$kiwi"; \
-	  ATEN_CPU_CAPABILITY=$$aten MKL_ENABLE_INSTRUCTIONS=$$mkl OMP_NUM_THREADS=$$threads KIWI_ARCH_TYPE=$$kiwi \
+	  blas=$$(if [ $$aten = default ]; then echo Sandybridge; else echo Haswell; fi); \
+	  echo "== nbval with ATEN_CPU_CAPABILITY=$$aten MKL_ENABLE_INSTRUCTIONS=$$mkl OMP_NUM_THREADS=$$threads KIWI_ARCH_TYPE=$$kiwi OPENBLAS_CORETYPE=$$blas"; \
+	  ATEN_CPU_CAPABILITY=$$aten MKL_ENABLE_INSTRUCTIONS=$$mkl OMP_NUM_THREADS=$$threads KIWI_ARCH_TYPE=$$kiwi OPENBLAS_CORETYPE=$$blas \
 	    $(BIN)/python -m pytest notebooks --nbval --nbval-current-env \
 	    --nbval-sanitize-with nbval_sanitize.cfg -p no:cacheprovider -q; \
 	done
